@@ -1,0 +1,1 @@
+"""opsbrain.evals: see README (arrives with its own issue)."""

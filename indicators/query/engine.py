@@ -1,0 +1,431 @@
+"""The indicator query engine: resolve a query against the catalog, run it, assemble rows."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from indicators.catalog import Catalog, default_catalog
+from indicators.catalog_models import TIME_GRAINS, CaliberVersion, Indicator, Measure
+from indicators.errors import (
+    IndicatorError,
+    IndicatorNotAvailableError,
+    InvalidPeriodError,
+    UnknownVersionError,
+    UnsupportedDimensionError,
+)
+from indicators.query.compiler import SourceQuery, compile_source_query, render_sql
+from indicators.query.dimensions import DIMENSION_LABELS, DimensionIndex
+from indicators.query.models import (
+    COMPARE_LABELS,
+    Comparison,
+    IndicatorQuery,
+    IndicatorResult,
+    QueryResult,
+    ResolvedQuery,
+    Row,
+)
+from indicators.query.periods import (
+    Period,
+    bucket_label,
+    bucket_period,
+    previous_bucket_period,
+    previous_period,
+    shift_label,
+    year_over_year,
+)
+
+Key = tuple[str, ...]
+
+
+@dataclass
+class _Values:
+    value: float | None
+    numerator: float | None = None
+    denominator: float | None = None
+
+
+@dataclass
+class _Plan:
+    """A validated query: resolved indicators, periods and filter codes."""
+
+    indicators: list[tuple[Indicator, CaliberVersion]]
+    period: Period
+    filters: dict[str, tuple[str, ...]]
+    filter_names: dict[str, list[str]]
+    group_by: list[str]
+    grain: str | None
+    sql: list[str] = field(default_factory=list)
+
+
+def warehouse_url(location: str | Path) -> str:
+    """Accept a SQLAlchemy URL or a path to a DuckDB file."""
+    text = str(location)
+    return text if "://" in text else f"duckdb:///{Path(text).expanduser().resolve()}"
+
+
+class Warehouse:
+    """Runs indicator queries over a warehouse that holds the ``agg_*`` tables.
+
+    Args:
+        url: a SQLAlchemy URL (``duckdb:///path.duckdb``, ``postgresql+psycopg://...``) or a DuckDB path.
+        catalog: the indicator catalog; defaults to the shipped one.
+        max_rows: refuse results with more rows than this (a doctor × day breakdown of five years).
+    """
+
+    def __init__(self, url: str | Path, catalog: Catalog | None = None, max_rows: int = 5000) -> None:
+        self.url = warehouse_url(url)
+        args = {"read_only": True} if self.url.startswith("duckdb") else {}
+        self.engine = sa.create_engine(self.url, connect_args=args, pool_pre_ping=not args)
+        self.catalog = catalog or default_catalog()
+        self.max_rows = max_rows
+
+    @cached_property
+    def dimensions(self) -> DimensionIndex:
+        with self.engine.connect() as conn:
+            return DimensionIndex.load(conn)
+
+    @cached_property
+    def meta(self) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            return {k: v for k, v in conn.execute(sa.text("SELECT key, value FROM meta_warehouse"))}
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.meta["as_of_date"])
+
+    @property
+    def data_start(self) -> date:
+        return date.fromisoformat(self.meta["start_date"])
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ public query API
+    def query(self, q: IndicatorQuery) -> QueryResult:
+        """Run a query.
+
+        Raises:
+            IndicatorError: (or a subclass) naming what was wrong and what is valid.
+        """
+        started = time.perf_counter()
+        plan = self._plan(q)
+        results = [self._run_indicator(plan, ind, ver, q) for ind, ver in plan.indicators]
+        resolved = ResolvedQuery(
+            indicators=[ind.name for ind, _ in plan.indicators],
+            start=plan.period.start,
+            end=plan.period.end,
+            filters=plan.filter_names,
+            group_by=plan.group_by,
+            compare=list(q.compare),
+            rank=q.rank,
+            version=q.version,
+        )
+        return QueryResult(
+            query=resolved,
+            as_of=self.as_of,
+            data_start=self.data_start,
+            results=results,
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+
+    # ------------------------------------------------------------------ validation
+    def _plan(self, q: IndicatorQuery) -> _Plan:
+        indicators = []
+        for name in q.indicators:
+            ind = self.catalog.get(name)
+            if ind.status == "not_available":
+                raise IndicatorNotAvailableError(
+                    f"指标“{ind.name}”在本院数据仓库中无法计算：{ind.unavailable_reason}", param="indicators"
+                )
+            try:
+                indicators.append((ind, ind.version(q.version)))
+            except KeyError:
+                raise UnknownVersionError(
+                    f"指标“{ind.name}”没有口径版本“{q.version}”。",
+                    param="version",
+                    valid=[v.version for v in ind.versions],
+                ) from None
+        period = self._check_period(q.start, q.end)
+        grains = [g for g in q.group_by if g in TIME_GRAINS]
+        if len(grains) > 1:
+            raise IndicatorError(
+                "按时间分组只能选一个粒度（year、quarter、month、day 之一）。",
+                param="group_by",
+                valid=list(TIME_GRAINS),
+            )
+        dims = [g for g in q.group_by if g not in TIME_GRAINS]
+        if q.rank and not dims:
+            raise IndicatorError(
+                "排名需要按维度分组（如 department、doctor、campus）。",
+                param="rank",
+                valid=list(DIMENSION_LABELS),
+            )
+        for ind, ver in indicators:
+            supported = self.catalog.dimensions_of(ind, ver.version)
+            for dim in [*dims, *q.filters.active()]:
+                if dim not in supported:
+                    raise UnsupportedDimensionError(
+                        f"指标“{ind.name}”不能按{DIMENSION_LABELS[dim]}（{dim}）筛选或分组。",
+                        param="group_by" if dim in dims else f"filters.{dim}",
+                        valid=supported,
+                    )
+        filters, names = {}, {}
+        for dim, values in q.filters.active().items():
+            members = self.dimensions.resolve(dim, values)
+            filters[dim] = tuple(m.code for m in members)
+            names[dim] = [m.name for m in members]
+        return _Plan(indicators, period, filters, names, list(q.group_by), grains[0] if grains else None)
+
+    def _check_period(self, start: date, end: date) -> Period:
+        valid = f"{self.data_start.isoformat()} 至 {self.as_of.isoformat()}"
+        if start > end:
+            raise InvalidPeriodError(f"开始日期 {start} 晚于结束日期 {end}。", param="start", valid=[valid])
+        if end > self.as_of:
+            raise InvalidPeriodError(
+                f"结束日期 {end} 晚于数据截止日 {self.as_of}；可查询区间为 {valid}。",
+                param="end",
+                valid=[valid],
+            )
+        if start < self.data_start:
+            raise InvalidPeriodError(
+                f"开始日期 {start} 早于数据起始日 {self.data_start}；可查询区间为 {valid}。",
+                param="start",
+                valid=[valid],
+            )
+        return Period(start, end)
+
+    # ------------------------------------------------------------------ evaluation
+    def _run_indicator(
+        self, plan: _Plan, ind: Indicator, ver: CaliberVersion, q: IndicatorQuery
+    ) -> IndicatorResult:
+        sql: list[str] = []
+        notes: list[str] = []
+        current = self._evaluate(plan, ind, ver, plan.period, sql, notes)
+        if len(current) > self.max_rows:
+            raise IndicatorError(
+                f"结果有 {len(current)} 行，超过上限 {self.max_rows} 行；请缩短统计期、改用更粗的时间粒度或增加筛选条件。",
+                param="group_by",
+            )
+        rows = [self._row(plan, key, vals) for key, vals in current.items()]
+        for kind in q.compare:
+            self._attach_comparison(plan, ind, ver, kind, rows, sql, notes)
+        rows = self._order(rows, plan, q)
+        numerator, denominator = (
+            (self.catalog.measures[ver.numerator].label, self.catalog.measures[ver.denominator].label)
+            if ind.kind == "ratio"
+            else (None, None)
+        )
+        return IndicatorResult(
+            code=ind.code,
+            name=ind.name,
+            unit=ind.unit,
+            precision=ind.precision,
+            direction=ind.direction,
+            kind=ind.kind,
+            version=ver.version,
+            version_note=ver.note,
+            definition=ind.definition,
+            formula=ind.formula,
+            caliber_note=ind.caliber_note,
+            comparison_rule=ind.comparison_rule,
+            numerator_label=numerator,
+            denominator_label=denominator,
+            target=ind.target,
+            source_document=ind.source_document,
+            rows=rows,
+            sql=sql,
+            notes=list(dict.fromkeys(notes)),
+        )
+
+    def _evaluate(
+        self,
+        plan: _Plan,
+        ind: Indicator,
+        ver: CaliberVersion,
+        period: Period,
+        sql: list[str],
+        notes: list[str],
+    ) -> dict[Key, _Values]:
+        if ind.kind == "growth":
+            return self._evaluate_growth(plan, ver, period, sql, notes)
+        measures = [self.catalog.measures[m] for m in ver.measures()]
+        values = self._measure_values(plan, measures, period, sql)
+        out = {}
+        for key, mv in values.items():
+            if ind.kind == "simple":
+                out[key] = _Values(mv[ver.measure])
+            else:
+                num, den = mv[ver.numerator], mv[ver.denominator]
+                out[key] = _Values(num * ver.scale / den if den else None, num, den)
+        return out
+
+    def _evaluate_growth(
+        self, plan: _Plan, ver: CaliberVersion, period: Period, sql: list[str], notes: list[str]
+    ) -> dict[Key, _Values]:
+        base = self.catalog.indicators[ver.base or ""]
+        current = self._evaluate(plan, base, base.current_version, period, sql, notes)
+        earlier = year_over_year(period)
+        if earlier.start < self.data_start:
+            notes.append(f"增幅需要上年同期 {earlier} 的数据，早于数据起始日 {self.data_start}。")
+            return {key: _Values(None, v.value, None) for key, v in current.items()}
+        previous = self._evaluate(plan, base, base.current_version, earlier, sql, notes)
+        out = {}
+        for key, cur in current.items():
+            prev = previous.get(self._shift_key(plan, key, "yoy"))
+            p = prev.value if prev else None
+            growth = (cur.value / p - 1) * 100 if cur.value is not None and p else None
+            out[key] = _Values(growth, cur.value, p)
+        return out
+
+    def _measure_values(
+        self, plan: _Plan, measures: list[Measure], period: Period, sql: list[str]
+    ) -> dict[Key, dict[str, float]]:
+        by_source: dict[str, list[Measure]] = defaultdict(list)
+        for m in measures:
+            by_source[m.source].append(m)
+        dims = tuple(g for g in plan.group_by if g not in TIME_GRAINS)
+        merged: dict[Key, dict[str, float]] = defaultdict(lambda: {m.name: 0.0 for m in measures})
+        with self.engine.connect() as conn:
+            for source_name, source_measures in by_source.items():
+                source = self.catalog.sources[source_name]
+                sq = SourceQuery(source, tuple(source_measures), period, plan.filters, dims, plan.grain)
+                stmt, key_cols = compile_source_query(sq)
+                sql.append(self._render(stmt))
+                for record in conn.execute(stmt).mappings():
+                    key = self._key(plan, record, key_cols, source.dimensions)
+                    for m in source_measures:
+                        merged[key][m.name] = float(record[m.name] or 0)
+        if not plan.group_by and not merged:
+            merged[()]  # an empty period still yields one row of zeros
+        for key, values in merged.items():
+            for m in measures:
+                if m.agg == "per_day":
+                    values[m.name] /= self._row_period(plan, key, period).days
+        return dict(merged)
+
+    # ------------------------------------------------------------------ keys and rows
+    def _key(self, plan: _Plan, record, key_cols: list[str], dim_columns: dict[str, str]) -> Key:
+        parts = []
+        for g in plan.group_by:
+            if g in TIME_GRAINS:
+                if g == "day":
+                    d = record["stat_date"]
+                    parts.append(
+                        bucket_label(g, 0, day=d if isinstance(d, date) else date.fromisoformat(str(d)[:10]))
+                    )
+                else:
+                    sub = record["stat_quarter"] if g == "quarter" else record.get("stat_month")
+                    parts.append(
+                        bucket_label(g, int(record["stat_year"]), int(sub) if sub is not None else None)
+                    )
+            else:
+                parts.append(self.dimensions.label(g, str(record[dim_columns[g]])))
+        return tuple(parts)
+
+    def _shift_key(self, plan: _Plan, key: Key, kind: str) -> Key:
+        if not plan.grain:
+            return key
+        i = plan.group_by.index(plan.grain)
+        return (*key[:i], shift_label(plan.grain, key[i], kind), *key[i + 1 :])
+
+    def _row_period(self, plan: _Plan, key: Key, period: Period) -> Period:
+        if not plan.grain or not key:
+            return period
+        bucket = bucket_period(plan.grain, key[plan.group_by.index(plan.grain)])
+        return bucket.overlap(period) or period
+
+    def _row(self, plan: _Plan, key: Key, vals: _Values) -> Row:
+        span = self._row_period(plan, key, plan.period)
+        return Row(
+            keys=dict(zip(plan.group_by, key, strict=True)),
+            start=span.start,
+            end=span.end,
+            value=vals.value,
+            numerator=vals.numerator,
+            denominator=vals.denominator,
+        )
+
+    def _attach_comparison(
+        self,
+        plan: _Plan,
+        ind: Indicator,
+        ver: CaliberVersion,
+        kind: str,
+        rows: list[Row],
+        sql: list[str],
+        notes: list[str],
+    ) -> None:
+        if kind == "yoy":
+            period = year_over_year(plan.period)
+        else:
+            period = (
+                previous_bucket_period(plan.period, plan.grain)
+                if plan.grain
+                else previous_period(plan.period)
+            )
+        label = COMPARE_LABELS[kind]
+        if period.start < self.data_start:
+            note = f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。"
+            notes.append(note)
+            for row in rows:
+                row.comparisons[kind] = Comparison(
+                    kind=kind, label=label, start=period.start, end=period.end, value=None, note=note
+                )
+            return
+        earlier = self._evaluate(plan, ind, ver, period, sql, notes)
+        for row in rows:
+            key = self._shift_key(plan, tuple(row.keys.values()), kind)
+            span = self._row_period(plan, key, period)
+            prev = earlier.get(key)
+            row.comparisons[kind] = _comparison(ind, kind, span, row.value, prev)
+
+    def _order(self, rows: list[Row], plan: _Plan, q: IndicatorQuery) -> list[Row]:
+        if q.rank:
+            ranked = sorted(
+                (r for r in rows if r.value is not None),
+                key=lambda r: r.value,
+                reverse=q.rank.order == "desc",
+            )[: q.rank.limit]
+            for i, r in enumerate(ranked, 1):
+                r.rank = i
+            return ranked
+        return sorted(rows, key=lambda r: tuple(r.keys.values()))
+
+    def _render(self, stmt: sa.Select) -> str:
+        try:
+            return render_sql(stmt, self.engine.dialect)
+        except Exception:  # some dialects cannot inline every type; show the parameters instead
+            compiled = stmt.compile(self.engine)
+            return f"{compiled}\n-- params: {compiled.params}"
+
+
+def _comparison(
+    ind: Indicator, kind: str, span: Period, value: float | None, prev: _Values | None
+) -> Comparison:
+    label = COMPARE_LABELS[kind]
+    base = Comparison(
+        kind=kind,
+        label=label,
+        start=span.start,
+        end=span.end,
+        value=prev.value if prev else None,
+        numerator=prev.numerator if prev else None,
+        denominator=prev.denominator if prev else None,
+    )
+    if value is None or base.value is None:
+        base.note = "" if base.value is not None else "比较期无数据"
+        return base
+    base.delta = value - base.value
+    base.change_pct = base.delta / abs(base.value) * 100 if base.value else None
+    if ind.is_percentage:
+        base.change, base.change_unit = base.delta, "百分点"
+    else:
+        base.change, base.change_unit = base.change_pct, "%"
+    return base

@@ -1,0 +1,243 @@
+"""The ``opsbrain`` command line: a thin shell over the library packages."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from opsbrain.settings import settings
+
+app = typer.Typer(help="opsbrain: operations assistant for Chinese hospitals.", no_args_is_help=True)
+indicators_app = typer.Typer(help="Browse and query the indicator catalog.", no_args_is_help=True)
+warehouse_app = typer.Typer(help="Maintain the data warehouse.", no_args_is_help=True)
+app.add_typer(indicators_app, name="indicators")
+app.add_typer(warehouse_app, name="warehouse")
+console = Console()
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path | None, typer.Option(help="DuckDB file to write")] = None,
+    scale: Annotated[
+        float, typer.Option(help="volume factor (1 = default hospital size)")
+    ] = settings.demo_scale,
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same data")] = settings.demo_seed,
+    as_of: Annotated[
+        str, typer.Option(help="last day of data, YYYY-MM-DD")
+    ] = settings.demo_as_of.isoformat(),
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Generate the demo hospital's warehouse (raw facts and pre-aggregations)."""
+    from indicators.warehouse.build import prepare_demo_warehouse
+
+    target = out or settings.demo_warehouse_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    report = prepare_demo_warehouse(
+        target, scale=scale, seed=seed, as_of=date.fromisoformat(as_of), progress=not quiet
+    )
+    total = sum(report.raw_rows.values())
+    console.print(
+        f"[green]wrote {target}[/]: {total:,} raw rows in {report.generate_seconds:.1f} s "
+        f"({report.rows_per_second:,.0f} rows/s), aggregates in {report.aggregate_seconds:.1f} s"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = settings.host,
+    port: Annotated[int, typer.Option()] = settings.port,
+) -> None:
+    """Serve the HTTP API (and, later, the web UI)."""
+    import uvicorn
+
+    uvicorn.run("serving.app:create_app", factory=True, host=host, port=port)
+
+
+@app.command()
+def up(
+    host: Annotated[str, typer.Option()] = settings.host,
+    port: Annotated[int, typer.Option()] = settings.port,
+) -> None:
+    """Set up what is missing (the demo warehouse) and serve: the main job."""
+    if settings.warehouse_url is None and not settings.demo_warehouse_path.exists():
+        demo_data(
+            out=None,
+            scale=settings.demo_scale,
+            seed=settings.demo_seed,
+            as_of=settings.demo_as_of.isoformat(),
+            quiet=False,
+        )
+    serve(host=host, port=port)
+
+
+# ------------------------------------------------------------------------ warehouse
+@warehouse_app.command("build-aggregates")
+def build_aggregates_cmd(path: Annotated[Path, typer.Argument()] = settings.demo_warehouse_path) -> None:
+    """Rebuild the agg_* tables of a DuckDB warehouse from its raw facts."""
+    from indicators.warehouse.build import build_duckdb_aggregates
+
+    console.print(f"built: {', '.join(build_duckdb_aggregates(path))}")
+
+
+@warehouse_app.command("load-postgres")
+def load_postgres(
+    url: Annotated[str, typer.Argument(help="postgresql://user:pass@host/db")],
+    source: Annotated[Path, typer.Option(help="DuckDB warehouse to copy")] = settings.demo_warehouse_path,
+) -> None:
+    """Copy a DuckDB warehouse into PostgreSQL and build the pre-aggregations there."""
+    from indicators.warehouse.transfer import copy_to_postgres
+
+    copy_to_postgres(source, url, on_table=lambda t, n: console.print(f"  {t}: {n:,} rows"))
+    console.print(
+        f"[green]done[/]: set OPSBRAIN_WAREHOUSE_URL={url.replace('postgresql://', 'postgresql+psycopg://')}"
+    )
+
+
+# ------------------------------------------------------------------------ indicators
+@indicators_app.command("list")
+def list_indicators(
+    query: Annotated[str, typer.Argument(help="text to search in names, aliases and definitions")] = "",
+    system: Annotated[str | None, typer.Option(help="国考 | 二级国考 | 三级医院评审 | 基础运营")] = None,
+) -> None:
+    """List the catalog's indicators."""
+    from indicators import default_catalog
+
+    table = Table("代码", "名称", "单位", "导向", "体系", "状态")
+    for ind in default_catalog().search(query, system=system):
+        table.add_row(ind.code, ind.name, ind.unit, ind.direction, "、".join(ind.systems), ind.status)
+    console.print(table)
+
+
+@indicators_app.command("show")
+def show_indicator(name: Annotated[str, typer.Argument(help="code, name or alias")]) -> None:
+    """Show one indicator's definition, formula, versions and lineage."""
+    from indicators import IndicatorError, default_catalog
+
+    catalog = default_catalog()
+    try:
+        ind = catalog.get(name)
+    except IndicatorError as exc:
+        _fail(exc)
+    console.print(f"[bold]{ind.name}[/] ({ind.code}, {ind.english_name})")
+    for label, value in [
+        ("定义", ind.definition),
+        ("公式", ind.formula),
+        ("单位", ind.unit),
+        ("导向", ind.direction),
+        ("口径说明", ind.caliber_note),
+        ("来源", ind.source_document),
+        ("可靠性", ind.reliability),
+        ("别名", "、".join(ind.aliases)),
+    ]:
+        if value:
+            console.print(f"  {label}: {value}")
+    if ind.status == "not_available":
+        console.print(f"  [yellow]不可计算[/]: {ind.unavailable_reason}")
+        return
+    versions = Table("版本", "生效日期", "分子/度量", "分母", "说明")
+    for v in ind.versions:
+        versions.add_row(
+            v.version,
+            v.effective_from.isoformat(),
+            v.numerator or v.measure or v.base or "",
+            v.denominator or "",
+            v.note,
+        )
+    console.print(versions)
+    console.print_json(json.dumps(catalog.lineage_of(ind), ensure_ascii=False))
+
+
+@indicators_app.command("query")
+def query_indicators(
+    names: Annotated[list[str], typer.Argument(help="indicator codes, names or aliases")],
+    start: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    end: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="dim=value, e.g. department=心血管内科")
+    ] = None,
+    group_by: Annotated[
+        list[str] | None,
+        typer.Option(help="campus|department|doctor|insurance|visit_type|year|quarter|month|day"),
+    ] = None,
+    compare: Annotated[list[str] | None, typer.Option(help="yoy (同比) | mom (环比)")] = None,
+    top: Annotated[int | None, typer.Option(help="keep the N highest rows")] = None,
+    bottom: Annotated[int | None, typer.Option(help="keep the N lowest rows")] = None,
+    version: Annotated[str | None, typer.Option(help="caliber version")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full result as JSON")] = False,
+    show_sql: Annotated[bool, typer.Option("--sql", help="print the SQL that ran")] = False,
+) -> None:
+    """Query indicators over a period, with filters, breakdowns, comparisons and ranking."""
+    from pydantic import ValidationError
+
+    from indicators import IndicatorError, IndicatorQuery, Warehouse
+
+    filters: dict[str, list[str]] = {}
+    for item in filter_ or []:
+        dim, sep, value = item.partition("=")
+        if not sep:
+            _fail(ValueError(f"--filter expects dim=value, got {item!r}"))
+        filters.setdefault(dim.strip(), []).append(value.strip())
+    rank = {"order": "desc", "limit": top} if top else {"order": "asc", "limit": bottom} if bottom else None
+    try:
+        q = IndicatorQuery(
+            indicators=names,
+            start=start,
+            end=end,
+            filters=filters,
+            group_by=group_by or [],
+            compare=compare or [],
+            rank=rank,
+            version=version,
+        )
+        result = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows).query(q)
+    except (IndicatorError, ValidationError) as exc:
+        _fail(exc)
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    for r in result.results:
+        table = Table(
+            *r.rows[0].keys if r.rows else [],
+            "值",
+            "分子",
+            "分母",
+            *[c for c in compare or []],
+            title=f"{r.name}（{r.unit}，口径 {r.version}）{result.query.start}~{result.query.end}",
+        )
+        for row in r.rows:
+            comps = [_format_change(row.comparisons[c]) for c in compare or []]
+            table.add_row(
+                *row.keys.values(),
+                _fmt(row.value, r.precision),
+                _fmt(row.numerator, 2),
+                _fmt(row.denominator, 2),
+                *comps,
+            )
+        console.print(table)
+        if show_sql:
+            for statement in r.sql:
+                console.print(statement, style="dim")
+
+
+def _fmt(value: float | None, precision: int) -> str:
+    return "—" if value is None else f"{value:,.{precision}f}"
+
+
+def _format_change(c) -> str:
+    if c.change is None:
+        return "—"
+    return f"{_fmt(c.value, 2)} ({c.change:+.2f}{c.change_unit})"
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[red]error:[/] {exc}")
+    for attr in ("valid", "suggestions"):
+        if getattr(exc, attr, None):
+            console.print(f"  {attr}: {', '.join(getattr(exc, attr))}")
+    raise typer.Exit(2)

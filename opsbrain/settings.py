@@ -1,0 +1,47 @@
+"""The one Settings object. Every value can be set by an ``OPSBRAIN_``-prefixed environment variable."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPSBRAIN_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(Path("data"), description="where generated warehouses and indexes live")
+    warehouse_url: str | None = Field(
+        None, description="SQLAlchemy URL of the warehouse; default: the demo DuckDB file in data_dir"
+    )
+    demo_scale: float = Field(1.0, gt=0, le=100)
+    demo_seed: int = 20230908
+    demo_as_of: date = date(2023, 9, 8)
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_result_rows: int = Field(5000, ge=1)
+    max_request_bytes: int = Field(65536, ge=1024, description="larger request bodies get HTTP 413")
+    cors_origins: list[str] = Field(
+        default_factory=list, description="portal origins allowed to call the API"
+    )
+
+    @property
+    def demo_warehouse_path(self) -> Path:
+        return self.data_dir / "demo.duckdb"
+
+    @property
+    def resolved_warehouse_url(self) -> str:
+        return self.warehouse_url or f"duckdb:///{self.demo_warehouse_path.resolve()}"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment == "production" and "*" in self.cors_origins:
+            raise ValueError("OPSBRAIN_CORS_ORIGINS must list the portal's origins in production, not '*'")
+        return self
+
+
+settings = Settings()

@@ -1,0 +1,45 @@
+"""One error shape everywhere: ``{"error": {"message", "type", "param", "valid", "suggestions"}}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from indicators import IndicatorError
+
+log = logging.getLogger("opsbrain.api")
+
+
+def error_body(message: str, type_: str, param: str | None = None, **extra: object) -> dict[str, object]:
+    return {
+        "error": {"message": message, "type": type_, "param": param, "valid": [], "suggestions": [], **extra}
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(IndicatorError)
+    async def _indicator_error(_: Request, exc: IndicatorError) -> JSONResponse:
+        return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e["loc"] if p != "body")
+            problems.append(f"{loc or 'body'}: {e['msg']}")
+        first = exc.errors()[0]["loc"] if exc.errors() else ()
+        param = ".".join(str(p) for p in first if p != "body") or None
+        return JSONResponse(error_body("请求无效：" + "；".join(problems), "invalid_request", param), 422)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(error_body(str(exc.detail), "http_error"), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error_body("服务器内部错误，已记录日志。", "internal_error"), 500)

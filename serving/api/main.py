@@ -1,0 +1,8 @@
+from fastapi import APIRouter
+
+from serving.api.routes import dimensions, indicators, meta
+
+api_router = APIRouter()
+api_router.include_router(meta.router)
+api_router.include_router(indicators.router)
+api_router.include_router(dimensions.router)

@@ -1,0 +1,29 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from opsbrain import __version__
+from opsbrain.settings import Settings, settings
+from serving.api.errors import install_error_handlers
+from serving.api.limits import BodySizeLimit
+from serving.api.main import api_router
+
+
+def create_app(config: Settings = settings) -> FastAPI:
+    app = FastAPI(
+        title="opsbrain",
+        version=__version__,
+        description="医院运营指标 API：指标目录、口径、维度取值与指标查询。",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+    )
+    app.state.settings = config
+    app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
+    if config.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"])
+    install_error_handlers(app)
+    app.include_router(api_router, prefix="/api/v1")
+    return app

@@ -1,0 +1,30 @@
+"""Shared fixtures: one small demo warehouse per test session (full date range, 5% volume)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from indicators import Warehouse
+
+TEST_SCALE = 0.05
+TEST_SEED = 7
+TEST_AS_OF = date(2023, 9, 8)
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from indicators.warehouse.build import prepare_demo_warehouse
+
+    path = tmp_path_factory.mktemp("warehouse") / "demo.duckdb"
+    prepare_demo_warehouse(path, scale=TEST_SCALE, seed=TEST_SEED, as_of=TEST_AS_OF, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def warehouse(demo_db_path: Path) -> Warehouse:
+    wh = Warehouse(demo_db_path)
+    yield wh
+    wh.close()

@@ -1,0 +1,1 @@
+"""opsbrain.training: see README (arrives with its own issue)."""
