@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import RedirectResponse
 
 from opsbrain import __version__
 from opsbrain.settings import Settings, settings
@@ -26,4 +27,10 @@ def create_app(config: Settings = settings) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"])
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api/v1")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        # the chat web UI takes this route when it lands (issue #6); until then, the API reference
+        return RedirectResponse("/api/v1/docs")
+
     return app

@@ -42,6 +42,19 @@ from indicators.query.periods import (
 )
 
 Key = tuple[str, ...]
+_DESCRIPTIVE_FIELDS = {
+    "code",
+    "name",
+    "unit",
+    "precision",
+    "direction",
+    "kind",
+    "definition",
+    "formula",
+    "caliber_note",
+    "target",
+    "source_document",
+}
 
 
 @dataclass
@@ -223,22 +236,12 @@ class Warehouse:
             else (None, None)
         )
         return IndicatorResult(
-            code=ind.code,
-            name=ind.name,
-            unit=ind.unit,
-            precision=ind.precision,
-            direction=ind.direction,
-            kind=ind.kind,
+            **ind.model_dump(include=_DESCRIPTIVE_FIELDS),
             version=ver.version,
             version_note=ver.note,
-            definition=ind.definition,
-            formula=ind.formula,
-            caliber_note=ind.caliber_note,
             comparison_rule=ind.comparison_rule,
             numerator_label=numerator,
             denominator_label=denominator,
-            target=ind.target,
-            source_document=ind.source_document,
             rows=rows,
             sql=sql,
             notes=list(dict.fromkeys(notes)),

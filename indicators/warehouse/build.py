@@ -31,7 +31,11 @@ def build_duckdb_aggregates(path: Path | str) -> list[str]:
 
 
 def prepare_demo_warehouse(
-    path: Path | str, *, scale: float = 1.0, seed: int = 20230908, as_of: date = date(2023, 9, 8),
+    path: Path | str,
+    *,
+    scale: float = 1.0,
+    seed: int = 20230908,
+    as_of: date = date(2023, 9, 8),
     progress: bool = True,
 ) -> BuildReport:
     """Generate the demo warehouse at ``path`` and build its pre-aggregations."""

@@ -34,7 +34,9 @@ def postgres_type(duck_type: str) -> str:
 
 def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
     aggregates = set(DAILY) | {monthly_name(n) for n in DAILY}
-    names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+    names = [
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
+    ]
     return [n for n in names if n not in aggregates]
 
 
