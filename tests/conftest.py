@@ -28,3 +28,15 @@ def warehouse(demo_db_path: Path) -> Warehouse:
     wh = Warehouse(demo_db_path)
     yield wh
     wh.close()
+
+
+@pytest.fixture(scope="session")
+def raw_con(warehouse: Warehouse):
+    """A DuckDB connection for hand-written SQL over the demo warehouse.
+
+    It is borrowed from the engine's pool: DuckDB refuses a second connection to the same file with
+    other settings in the same process.
+    """
+    raw = warehouse.engine.raw_connection()
+    yield raw.driver_connection
+    raw.close()

@@ -1,11 +1,18 @@
 """The CLI runs real commands; --help works for every subcommand."""
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from opsbrain.cli import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch) -> None:
+    # rich folds table cells to the terminal width; a test terminal is narrow
+    monkeypatch.setattr("opsbrain.cli.console", Console(width=200))
 
 
 @pytest.mark.parametrize(

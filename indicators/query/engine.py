@@ -266,6 +266,8 @@ class Warehouse:
                 out[key] = _Values(mv[ver.measure])
             else:
                 num, den = mv[ver.numerator], mv[ver.denominator]
+                if key and not num and not den:
+                    continue  # a group with no activity for this ratio (e.g. 住院次均费用 of a clinic-only department)
                 out[key] = _Values(num * ver.scale / den if den else None, num, den)
         return out
 

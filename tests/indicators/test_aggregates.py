@@ -1,16 +1,13 @@
 """The pre-aggregated tables agree with the raw facts they are built from."""
 
-import duckdb
 import pytest
 
 from indicators.warehouse.aggregates import DAILY, monthly_name
 
 
 @pytest.fixture(scope="module")
-def con(demo_db_path):
-    c = duckdb.connect(str(demo_db_path), read_only=True)
-    yield c
-    c.close()
+def con(raw_con):
+    return raw_con
 
 
 def scalar(con, sql: str) -> float:

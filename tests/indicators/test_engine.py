@@ -42,7 +42,7 @@ def test_amount_changes_are_percentages(warehouse: Warehouse) -> None:
         assert c.change_unit == "%"
         assert c.change == pytest.approx((row.value - c.value) / c.value * 100)
     assert (row.comparisons["mom"].start, row.comparisons["mom"].end) == (
-        date(2022, 4, 26),
+        date(2022, 4, 25),  # 251 days, like 2023-01-01..09-08
         date(2022, 12, 31),
     )
 
@@ -53,7 +53,8 @@ def test_ratio_of_groups_is_sum_over_sum_not_average(warehouse: Warehouse) -> No
     assert len(by_dept) > 10
     assert sum(r.numerator for r in by_dept) == pytest.approx(total.numerator)
     assert sum(r.denominator for r in by_dept) == pytest.approx(total.denominator)
-    mean_of_ratios = sum(r.value for r in by_dept) / len(by_dept)
+    with_values = [r.value for r in by_dept if r.value is not None]
+    mean_of_ratios = sum(with_values) / len(with_values)
     assert total.value == pytest.approx(total.numerator / total.denominator)
     assert total.value != pytest.approx(mean_of_ratios, rel=1e-9)
 
