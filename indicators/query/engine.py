@@ -277,10 +277,11 @@ class Warehouse:
         base = self.catalog.indicators[ver.base or ""]
         current = self._evaluate(plan, base, base.current_version, period, sql, notes)
         earlier = year_over_year(period)
-        if earlier.start < self.data_start:
-            notes.append(f"增幅需要上年同期 {earlier} 的数据，早于数据起始日 {self.data_start}。")
+        previous = self._evaluate_earlier(
+            plan, base, base.current_version, earlier, "增幅的上年同期", sql, notes
+        )
+        if previous is None:
             return {key: _Values(None, v.value, None) for key, v in current.items()}
-        previous = self._evaluate(plan, base, base.current_version, earlier, sql, notes)
         out = {}
         for key, cur in current.items():
             prev = previous.get(self._shift_key(plan, key, "yoy"))
@@ -288,6 +289,31 @@ class Warehouse:
             growth = (cur.value / p - 1) * 100 if cur.value is not None and p else None
             out[key] = _Values(growth, cur.value, p)
         return out
+
+    def _evaluate_earlier(
+        self,
+        plan: _Plan,
+        ind: Indicator,
+        ver: CaliberVersion,
+        period: Period,
+        label: str,
+        sql: list[str],
+        notes: list[str],
+    ) -> dict[Key, _Values] | None:
+        """Values over a comparison period, judged bucket by bucket against the data's start.
+
+        Without time grouping a period reaching before the data has no value (None). With time
+        grouping only the buckets that begin before the data go without, so 2020 still compares
+        with 2019 when the query covers 2019 to 2023.
+        """
+        if period.start >= self.data_start:
+            return self._evaluate(plan, ind, ver, period, sql, notes)
+        if not plan.grain or period.end < self.data_start:
+            notes.append(f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。")
+            return None
+        notes.append(f"{label}比较期 {period} 中早于数据起始日 {self.data_start} 的分组无比较值。")
+        values = self._evaluate(plan, ind, ver, Period(self.data_start, period.end), sql, notes)
+        return {k: v for k, v in values.items() if self._row_period(plan, k, period).start >= self.data_start}
 
     def _measure_values(
         self, plan: _Plan, measures: list[Measure], period: Period, sql: list[str]
@@ -376,15 +402,15 @@ class Warehouse:
                 else previous_period(plan.period)
             )
         label = COMPARE_LABELS[kind]
-        if period.start < self.data_start:
+        earlier = self._evaluate_earlier(plan, ind, ver, period, label, sql, notes)
+        if earlier is None:
             note = f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。"
-            notes.append(note)
             for row in rows:
+                span = self._row_period(plan, self._shift_key(plan, tuple(row.keys.values()), kind), period)
                 row.comparisons[kind] = Comparison(
-                    kind=kind, label=label, start=period.start, end=period.end, value=None, note=note
+                    kind=kind, label=label, start=span.start, end=span.end, value=None, note=note
                 )
             return
-        earlier = self._evaluate(plan, ind, ver, period, sql, notes)
         for row in rows:
             key = self._shift_key(plan, tuple(row.keys.values()), kind)
             span = self._row_period(plan, key, period)
