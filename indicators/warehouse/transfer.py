@@ -41,14 +41,19 @@ def raw_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def copy_to_postgres(
-    duckdb_path: Path | str, pg_dsn: str, on_table: Callable[[str, int], None] | None = None
+    source: Path | str | duckdb.DuckDBPyConnection,
+    pg_dsn: str,
+    on_table: Callable[[str, int], None] | None = None,
 ) -> list[str]:
-    """Replace the warehouse tables in ``pg_dsn`` with those of the DuckDB file; return the tables.
+    """Replace the warehouse tables in ``pg_dsn`` with those of a DuckDB warehouse; return the tables.
 
-    ``pg_dsn`` is a libpq connection string or ``postgresql://`` URL (``+psycopg`` is accepted).
+    ``source`` is the DuckDB file or an open connection to it (DuckDB allows one configuration of
+    connections per file and process). ``pg_dsn`` is a libpq connection string or
+    ``postgresql://`` URL (``+psycopg`` is accepted).
     """
     dsn = pg_dsn.replace("postgresql+psycopg://", "postgresql://")
-    src = duckdb.connect(str(duckdb_path), read_only=True)
+    owned = not hasattr(source, "execute")
+    src = duckdb.connect(str(source), read_only=True) if owned else source
     copied = []
     try:
         with psycopg.connect(dsn, autocommit=True) as pg, tempfile.TemporaryDirectory() as tmp:
@@ -74,5 +79,6 @@ def copy_to_postgres(
             build_aggregates(pg.execute, index=True)
             pg.execute("ANALYZE")
     finally:
-        src.close()
+        if owned:
+            src.close()
     return copied

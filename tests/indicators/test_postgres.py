@@ -19,22 +19,20 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def pg_warehouse(demo_db_path):
-    copy_to_postgres(demo_db_path, PG_URL)
+def pg_warehouse(raw_con):
+    copy_to_postgres(raw_con, PG_URL)
     wh = Warehouse(PG_URL)
     yield wh
     wh.close()
 
 
-def test_raw_tables_copied_completely(pg_warehouse, demo_db_path) -> None:
-    duck = Warehouse(demo_db_path)
+def test_raw_tables_copied_completely(pg_warehouse, warehouse) -> None:
     for table in ["fact_outpatient_fee", "fact_inpatient_stay", "agg_fee_monthly", "agg_discharge_daily"]:
         counts = []
-        for wh in (duck, pg_warehouse):
+        for wh in (warehouse, pg_warehouse):
             with wh.engine.connect() as conn:
                 counts.append(conn.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar())
         assert counts[0] == counts[1] > 0, table
-    duck.close()
 
 
 @pytest.mark.parametrize(
