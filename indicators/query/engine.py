@@ -74,7 +74,10 @@ class _Plan:
     filter_names: dict[str, list[str]]
     group_by: list[str]
     grain: str | None
-    sql: list[str] = field(default_factory=list)
+    # every measure any indicator of the query reads, by source: one statement per source and period
+    # serves all of them (药占比 and 医疗收入 in one request share a scan)
+    measures: dict[str, list[Measure]] = field(default_factory=dict)
+    scans: dict[tuple[str, Period], tuple[str, dict[Key, dict[str, float]]]] = field(default_factory=dict)
 
 
 def warehouse_url(location: str | Path) -> str:
@@ -194,7 +197,20 @@ class Warehouse:
             members = self.dimensions.resolve(dim, values)
             filters[dim] = tuple(m.code for m in members)
             names[dim] = [m.name for m in members]
-        return _Plan(indicators, period, filters, names, list(q.group_by), grains[0] if grains else None)
+        measures: dict[str, list[Measure]] = defaultdict(list)
+        for ind, ver in indicators:
+            for m in self.catalog.measures_of(ind, ver.version):
+                if m not in measures[m.source]:
+                    measures[m.source].append(m)
+        return _Plan(
+            indicators,
+            period,
+            filters,
+            names,
+            list(q.group_by),
+            grains[0] if grains else None,
+            dict(measures),
+        )
 
     def _check_period(self, start: date, end: date) -> Period:
         valid = f"{self.data_start.isoformat()} 至 {self.as_of.isoformat()}"
@@ -318,21 +334,14 @@ class Warehouse:
     def _measure_values(
         self, plan: _Plan, measures: list[Measure], period: Period, sql: list[str]
     ) -> dict[Key, dict[str, float]]:
-        by_source: dict[str, list[Measure]] = defaultdict(list)
-        for m in measures:
-            by_source[m.source].append(m)
-        dims = tuple(g for g in plan.group_by if g not in TIME_GRAINS)
         merged: dict[Key, dict[str, float]] = defaultdict(lambda: {m.name: 0.0 for m in measures})
-        with self.engine.connect() as conn:
-            for source_name, source_measures in by_source.items():
-                source = self.catalog.sources[source_name]
-                sq = SourceQuery(source, tuple(source_measures), period, plan.filters, dims, plan.grain)
-                stmt, key_cols = compile_source_query(sq)
-                sql.append(self._render(stmt))
-                for record in conn.execute(stmt).mappings():
-                    key = self._key(plan, record, key_cols, source.dimensions)
-                    for m in source_measures:
-                        merged[key][m.name] = float(record[m.name] or 0)
+        for source_name in dict.fromkeys(m.source for m in measures):
+            statement, rows = self._scan(plan, source_name, period)
+            sql.append(statement)
+            for key, values in rows.items():
+                for m in measures:
+                    if m.source == source_name:
+                        merged[key][m.name] = values[m.name]
         if not plan.group_by and not merged:
             merged[()]  # an empty period still yields one row of zeros
         for key, values in merged.items():
@@ -340,6 +349,25 @@ class Warehouse:
                 if m.agg == "per_day":
                     values[m.name] /= self._row_period(plan, key, period).days
         return dict(merged)
+
+    def _scan(self, plan: _Plan, source_name: str, period: Period) -> tuple[str, dict[Key, dict[str, float]]]:
+        """One source's measures over one period, run once per query and reused."""
+        cached = plan.scans.get((source_name, period))
+        if cached:
+            return cached
+        source = self.catalog.sources[source_name]
+        measures = tuple(plan.measures[source_name])
+        dims = tuple(g for g in plan.group_by if g not in TIME_GRAINS)
+        stmt, key_cols = compile_source_query(
+            SourceQuery(source, measures, period, plan.filters, dims, plan.grain)
+        )
+        rows: dict[Key, dict[str, float]] = {}
+        with self.engine.connect() as conn:
+            for record in conn.execute(stmt).mappings():
+                key = self._key(plan, record, key_cols, source.dimensions)
+                rows[key] = {m.name: float(record[m.name] or 0) for m in measures}
+        plan.scans[(source_name, period)] = (self._render(stmt), rows)
+        return plan.scans[(source_name, period)]
 
     # ------------------------------------------------------------------ keys and rows
     def _key(self, plan: _Plan, record, key_cols: list[str], dim_columns: dict[str, str]) -> Key:
