@@ -62,3 +62,10 @@ class UnsupportedDimensionError(IndicatorError):
 
 class InvalidPeriodError(IndicatorError):
     code = "invalid_period"
+
+
+class WarehouseNotReadyError(IndicatorError):
+    """The warehouse lacks tables the engine needs (e.g. the pre-aggregations were never built)."""
+
+    code = "warehouse_not_ready"
+    http_status = 503

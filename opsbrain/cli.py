@@ -65,6 +65,14 @@ def up(
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
     """Set up what is missing (the demo warehouse) and serve: the main job."""
+    if settings.warehouse_url is None and settings.demo_warehouse_path.exists():
+        from indicators import Warehouse
+
+        warehouse = Warehouse(settings.demo_warehouse_path)
+        incomplete = bool(warehouse.missing_tables())
+        warehouse.close()
+        if incomplete:  # e.g. raw data written by the generator alone: build what is missing
+            build_aggregates_cmd(settings.demo_warehouse_path)
     if settings.warehouse_url is None and not settings.demo_warehouse_path.exists():
         demo_data(
             out=None,

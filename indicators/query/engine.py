@@ -19,6 +19,7 @@ from indicators.errors import (
     InvalidPeriodError,
     UnknownVersionError,
     UnsupportedDimensionError,
+    WarehouseNotReadyError,
 )
 from indicators.query.compiler import SourceQuery, compile_source_query, render_sql
 from indicators.query.dimensions import DIMENSION_LABELS, DimensionIndex
@@ -109,8 +110,27 @@ class Warehouse:
 
     @cached_property
     def meta(self) -> dict[str, str]:
+        """The warehouse's meta_warehouse table, read once the warehouse is known to be complete.
+
+        Raises:
+            WarehouseNotReadyError: tables are missing; the message says which and how to build them.
+        """
+        missing = self.missing_tables()
+        if missing:
+            raise WarehouseNotReadyError(
+                f"数据仓库缺少表：{', '.join(missing)}。DuckDB 请运行 `opsbrain warehouse build-aggregates`，"
+                "PostgreSQL 请运行 `opsbrain warehouse load-postgres` 或在ETL后执行 build_aggregates。",
+                valid=missing,
+            )
         with self.engine.connect() as conn:
             return {k: v for k, v in conn.execute(sa.text("SELECT key, value FROM meta_warehouse"))}
+
+    def missing_tables(self) -> list[str]:
+        """Tables the catalog's sources and the dimension lookups need but the warehouse lacks."""
+        needed = ["meta_warehouse", "dim_campus", "dim_department", "dim_doctor", "dim_insurance"]
+        needed += [t for s in self.catalog.sources.values() for t in (s.daily_table, s.monthly_table)]
+        present = set(sa.inspect(self.engine).get_table_names())
+        return [t for t in needed if t not in present]
 
     @property
     def as_of(self) -> date:

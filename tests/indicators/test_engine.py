@@ -167,3 +167,19 @@ def test_result_row_limit(demo_db_path) -> None:
     with pytest.raises(IndicatorError, match="超过上限"):
         run(small, "门急诊人次", group_by=["day"])
     small.close()
+
+
+def test_a_warehouse_without_aggregates_says_how_to_fix_it(tmp_path) -> None:
+    import duckdb
+
+    from indicators.errors import WarehouseNotReadyError
+
+    path = tmp_path / "raw_only.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("CREATE TABLE meta_warehouse (key VARCHAR, value VARCHAR)")
+    con.close()
+    wh = Warehouse(path)
+    with pytest.raises(WarehouseNotReadyError, match="build-aggregates") as caught:
+        run(wh, "药占比")
+    assert "agg_fee_monthly" in caught.value.valid
+    wh.close()
