@@ -65,22 +65,24 @@ def up(
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
     """Set up what is missing (the demo warehouse) and serve: the main job."""
-    if settings.warehouse_url is None and settings.demo_warehouse_path.exists():
-        from indicators import Warehouse
+    if settings.warehouse_url is None:
+        path = settings.demo_warehouse_path
+        if not path.exists():
+            demo_data(
+                out=None,
+                scale=settings.demo_scale,
+                seed=settings.demo_seed,
+                as_of=settings.demo_as_of.isoformat(),
+                quiet=False,
+            )
+        else:
+            from indicators import Warehouse
 
-        warehouse = Warehouse(settings.demo_warehouse_path)
-        incomplete = bool(warehouse.missing_tables())
-        warehouse.close()
-        if incomplete:  # e.g. raw data written by the generator alone: build what is missing
-            build_aggregates_cmd(settings.demo_warehouse_path)
-    if settings.warehouse_url is None and not settings.demo_warehouse_path.exists():
-        demo_data(
-            out=None,
-            scale=settings.demo_scale,
-            seed=settings.demo_seed,
-            as_of=settings.demo_as_of.isoformat(),
-            quiet=False,
-        )
+            warehouse = Warehouse(path)
+            incomplete = bool(warehouse.missing_tables())
+            warehouse.close()
+            if incomplete:  # e.g. raw data written by the generator alone: build what is missing
+                build_aggregates_cmd(path)
     serve(host=host, port=port)
 
 

@@ -345,11 +345,14 @@ class Warehouse:
         if period.start >= self.data_start:
             return self._evaluate(plan, ind, ver, period, sql, notes)
         if not plan.grain or period.end < self.data_start:
-            notes.append(f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。")
+            notes.append(self._before_start_note(label, period))
             return None
         notes.append(f"{label}比较期 {period} 中早于数据起始日 {self.data_start} 的分组无比较值。")
         values = self._evaluate(plan, ind, ver, Period(self.data_start, period.end), sql, notes)
         return {k: v for k, v in values.items() if self._row_period(plan, k, period).start >= self.data_start}
+
+    def _before_start_note(self, label: str, period: Period) -> str:
+        return f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。"
 
     def _measure_values(
         self, plan: _Plan, measures: list[Measure], period: Period, sql: list[str]
@@ -452,7 +455,7 @@ class Warehouse:
         label = COMPARE_LABELS[kind]
         earlier = self._evaluate_earlier(plan, ind, ver, period, label, sql, notes)
         if earlier is None:
-            note = f"{label}比较期 {period} 早于数据起始日 {self.data_start}，无比较值。"
+            note = self._before_start_note(label, period)
             for row in rows:
                 span = self._row_period(plan, self._shift_key(plan, tuple(row.keys.values()), kind), period)
                 row.comparisons[kind] = Comparison(
