@@ -18,6 +18,10 @@ indicators_app = typer.Typer(help="Browse and query the indicator catalog.", no_
 warehouse_app = typer.Typer(help="Maintain the data warehouse.", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(warehouse_app, name="warehouse")
+kb_app = typer.Typer(help="The policy knowledge base: ingest, search, stats.", no_args_is_help=True)
+eval_app = typer.Typer(help="Offline evaluations.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(eval_app, name="eval")
 console = Console()
 
 
@@ -83,6 +87,7 @@ def up(
             warehouse.close()
             if incomplete:  # e.g. raw data written by the generator alone: build what is missing
                 build_aggregates_cmd(path)
+    kb_ingest(paths=None, rebuild=False)  # first start indexes the corpus; later starts skip unchanged files
     serve(host=host, port=port)
 
 
@@ -107,6 +112,115 @@ def load_postgres(
     console.print(
         f"[green]done[/]: set OPSBRAIN_WAREHOUSE_URL={url.replace('postgresql://', 'postgresql+psycopg://')}"
     )
+
+
+# ------------------------------------------------------------------------ knowledge base
+@kb_app.command("ingest")
+def kb_ingest(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="files or folders (md, txt, html, pdf, docx); default: the corpus"),
+    ] = None,
+    rebuild: Annotated[bool, typer.Option(help="drop the index and embed everything again")] = False,
+) -> None:
+    """Index documents: new and changed ones are embedded, removed ones dropped, unchanged ones skipped."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from opsbrain.knowledge import corpus_dirs, open_knowledge_base
+
+    kb = open_knowledge_base(settings)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("ingest", total=None)
+
+        def progress(done: int, total: int, name: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"ingest {name}"[:60])
+
+        report = kb.ingest(paths or corpus_dirs(settings), rebuild=rebuild, progress=progress)
+    console.print(
+        f"[green]{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed[/], {report.chunks_written} chunks embedded in {report.seconds:.1f} s"
+    )
+    for problem in report.skipped:
+        console.print(f"[yellow]skipped[/] {problem.path}: {problem.reason}")
+
+
+@kb_app.command("search")
+def kb_search(
+    query: Annotated[str, typer.Argument(help="a question, e.g. 药占比有什么政策要求")],
+    k: Annotated[int, typer.Option("--k", "-k", min=1, max=50, help="passages to show")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid | bm25 | dense")] = "hybrid",
+    issuer: Annotated[list[str] | None, typer.Option(help="issuing body (repeatable)")] = None,
+    year_from: Annotated[int | None, typer.Option()] = None,
+    year_to: Annotated[int | None, typer.Option()] = None,
+    status: Annotated[str | None, typer.Option(help="现行 | 废止")] = None,
+    scope: Annotated[str | None, typer.Option(help="external | internal")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Search the regulations; every hit shows its citation."""
+    from pydantic import ValidationError
+
+    from opsbrain.knowledge import ensure_indexed, open_knowledge_base
+    from retrieval import EmptyQueryError, SearchFilters
+
+    try:
+        filters = SearchFilters(
+            issuers=issuer or [], year_from=year_from, year_to=year_to, status=status, scope=scope
+        )
+        if mode not in ("hybrid", "bm25", "dense"):
+            raise ValueError(f"mode must be hybrid, bm25 or dense, got {mode!r}")
+        kb = open_knowledge_base(settings)
+        ensure_indexed(kb, settings)
+        result = kb.search(query, k=k, mode=mode, filters=filters)  # type: ignore[arg-type]
+    except (ValidationError, ValueError, EmptyQueryError) as exc:
+        _fail(exc)
+    if as_json:
+        console.print_json(result.model_dump_json())
+        return
+    if not result.hits:
+        console.print("no passage matches (check the filters)")
+    for n, hit in enumerate(result.hits, start=1):
+        origin = "内部文件" if hit.scope == "internal" else hit.issuer
+        console.print(
+            f"[bold]{n}. {hit.label}[/]  [dim]{origin} {hit.issue_date} {hit.status} score={hit.score}[/]"
+        )
+        console.print("   " + " › ".join(hit.heading_path), style="dim")
+        console.print("   " + hit.text.replace("\n", "\n   ")[:400])
+        if hit.reliability:
+            console.print(f"   [yellow]可靠性：{hit.reliability}[/]")
+    console.print(f"[dim]{result.mode}, {result.took_ms:.0f} ms, {result.embedder}[/]")
+
+
+@kb_app.command("stats")
+def kb_stats() -> None:
+    """What is indexed: documents, chunks, issuing bodies, the embedding model."""
+    from opsbrain.knowledge import open_knowledge_base
+
+    console.print_json(open_knowledge_base(settings).stats().model_dump_json())
+
+
+# ------------------------------------------------------------------------ evaluations
+@eval_app.command("kb")
+def eval_kb(
+    dataset: Annotated[Path | None, typer.Option(help="JSONL of questions")] = None,
+    out: Annotated[Path, typer.Option(help="folder for kb.json and kb.md")] = Path("evals/reports"),
+    k: Annotated[int, typer.Option(help="hits fetched per question")] = 10,
+) -> None:
+    """Recall@1, recall@5, MRR and latency of BM25, dense and hybrid search on the question set."""
+    from evals.kb import default_dataset, evaluate_kb, write_reports
+    from opsbrain.knowledge import ensure_indexed, open_knowledge_base
+
+    kb = open_knowledge_base(settings)
+    ensure_indexed(kb, settings)
+    report = evaluate_kb(kb, dataset or default_dataset(), k=k)
+    paths = write_reports(report, out)
+    console.print(paths["markdown"].read_text())
+    console.print(f"[green]wrote[/] {paths['json']} and {paths['markdown']}")
 
 
 # ------------------------------------------------------------------------ indicators

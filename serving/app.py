@@ -17,7 +17,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     app = FastAPI(
         title="opsbrain",
         version=__version__,
-        description="医院运营指标 API：指标目录、口径、维度取值与指标查询。",
+        description="医院运营指标 API：指标目录、口径、维度取值与指标查询；政策法规检索（带出处引用）。",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
     )

@@ -40,3 +40,23 @@ def raw_con(warehouse: Warehouse):
     raw = warehouse.engine.raw_connection()
     yield raw.driver_connection
     raw.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_embedding_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A randomly initialised tiny SentenceTransformer with the real e5 tokenizer: fast, not meaningful."""
+    from retrieval.e5_convert import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-e5")
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory: pytest.TempPathFactory):
+    """The shipped policy corpus indexed once, with a fast hashing embedder (read-only use)."""
+    from opsbrain.knowledge import shipped_corpus
+    from retrieval import KBConfig, KnowledgeBase
+    from tests.retrieval.fakes import HashingEmbedder
+
+    kb = KnowledgeBase(HashingEmbedder(), KBConfig(chroma_path=tmp_path_factory.mktemp("chroma")))
+    kb.ingest([shipped_corpus()])
+    return kb

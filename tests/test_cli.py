@@ -28,6 +28,10 @@ def wide_console(monkeypatch) -> None:
         ["indicators", "query"],
         ["warehouse", "build-aggregates"],
         ["warehouse", "load-postgres"],
+        ["kb", "ingest"],
+        ["kb", "search"],
+        ["kb", "stats"],
+        ["eval", "kb"],
     ],
 )
 def test_help(args: list[str]) -> None:
@@ -79,3 +83,51 @@ def test_query_against_a_warehouse(demo_db_path, monkeypatch) -> None:
         ],
     )
     assert bad.exit_code == 2 and "心血管内科" in bad.output
+
+
+@pytest.fixture
+def kb_settings(monkeypatch, tmp_path, tiny_embedding_model):
+    """Point the CLI's settings at a fresh data folder and the tiny embedding model."""
+    from opsbrain import cli
+
+    monkeypatch.setattr(cli.settings, "data_dir", tmp_path)
+    monkeypatch.setattr(cli.settings, "kb_embedding_model", tiny_embedding_model)
+    return cli.settings
+
+
+def test_kb_ingest_search_stats(kb_settings, tmp_path) -> None:
+    first = runner.invoke(app, ["kb", "ingest"])
+    assert first.exit_code == 0, first.output
+    assert "0 unchanged" in first.output and "added" in first.output
+    again = runner.invoke(app, ["kb", "ingest"])
+    assert "0 added" in again.output and "0 updated" in again.output, again.output
+
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "empty.md").write_text("")
+    (own / "rule.txt").write_text(
+        "院内耗材管理规定\n一、耗占比目标\n本院耗占比控制在百分之二十以内，超出时由运营管理部约谈科室。"
+    )
+    added = runner.invoke(app, ["kb", "ingest", str(own)])
+    assert "1 added" in added.output and "skipped" in added.output and "empty.md" in added.output
+
+    found = runner.invoke(
+        app, ["kb", "search", "耗占比 约谈", "--mode", "bm25", "--scope", "internal", "-k", "1"]
+    )
+    assert found.exit_code == 0 and "院内耗材管理规定" in found.output and "一、耗占比目标" in found.output
+
+    stats = runner.invoke(app, ["kb", "stats"])
+    assert stats.exit_code == 0 and '"documents"' in stats.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["kb", "search", "药占比", "--mode", "fuzzy"],
+        ["kb", "search", "药占比", "--status", "草案"],
+        ["kb", "search", "   "],
+    ],
+)
+def test_kb_search_bad_input(kb_settings, args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "error" in result.output

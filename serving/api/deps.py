@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from functools import cache
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from indicators import Catalog, Warehouse, default_catalog
+from retrieval import KnowledgeBase
+
+_kb_lock = threading.Lock()
+log = logging.getLogger("opsbrain.api")
 
 
 @cache
@@ -22,3 +28,24 @@ def get_warehouse(request: Request) -> Warehouse:
 
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
 CatalogDep = Annotated[Catalog, Depends(default_catalog)]
+
+
+def get_knowledge_base(request: Request) -> KnowledgeBase:
+    """Opened on first use (loading the embedding model takes seconds) and indexed if empty."""
+    state = request.app.state
+    if getattr(state, "knowledge_base", None) is None:
+        with _kb_lock:
+            if getattr(state, "knowledge_base", None) is None:
+                from opsbrain.knowledge import ensure_indexed, open_knowledge_base
+
+                try:
+                    kb = open_knowledge_base(state.settings)
+                    ensure_indexed(kb, state.settings)
+                except Exception as exc:  # a missing model folder, an unreachable Chroma server
+                    log.exception("policy knowledge base unavailable")
+                    raise HTTPException(503, f"政策知识库不可用：{exc}") from None
+                state.knowledge_base = kb
+    return state.knowledge_base
+
+
+KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]

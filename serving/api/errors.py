@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from indicators import IndicatorError
+from retrieval import EmptyQueryError
 
 log = logging.getLogger("opsbrain.api")
 
@@ -24,6 +25,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(IndicatorError)
     async def _indicator_error(_: Request, exc: IndicatorError) -> JSONResponse:
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.http_status)
+
+    @app.exception_handler(EmptyQueryError)
+    async def _bad_query(_: Request, exc: EmptyQueryError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), "invalid_query", "query"), 422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
