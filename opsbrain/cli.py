@@ -60,6 +60,7 @@ def serve(
     """Serve the HTTP API (and, later, the web UI)."""
     import uvicorn
 
+    settings.kb_preload = True
     uvicorn.run("serving.app:create_app", factory=True, host=host, port=port)
 
 
@@ -68,7 +69,7 @@ def up(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
-    """Set up what is missing (the demo warehouse) and serve: the main job."""
+    """Set up what is missing (the demo warehouse, the embedding model, the policy index) and serve."""
     if settings.warehouse_url is None:
         path = settings.demo_warehouse_path
         if not path.exists():

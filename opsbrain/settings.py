@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     )
     kb_collection: str = Field("opsbrain_policies", min_length=3, max_length=512)
     kb_reranker_model: Path | None = Field(None, description="optional CrossEncoder folder to rerank hits")
+    kb_preload: bool = Field(
+        False, description="load the knowledge base when the server starts (serve/up do)"
+    )
     kb_corpus_dirs: list[Path] = Field(
         default_factory=list, description="document folders indexed at start, besides the shipped corpus"
     )

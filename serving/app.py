@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import RedirectResponse
 
 from opsbrain import __version__
 from opsbrain.settings import Settings, settings
+from serving.api.deps import load_knowledge_base
 from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.main import api_router
 
+log = logging.getLogger("opsbrain.api")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    if app.state.settings.kb_preload:
+        # load the embedding model while the server already answers; the first policy search need not wait
+        threading.Thread(target=_preload, args=(app,), name="kb-preload", daemon=True).start()
+    yield
+
+
+def _preload(app: FastAPI) -> None:
+    try:
+        load_knowledge_base(app.state)
+    except Exception:
+        log.exception("policy knowledge base could not be loaded; /policies routes will answer 503")
+
 
 def create_app(config: Settings = settings) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="opsbrain",
         version=__version__,
         description="医院运营指标 API：指标目录、口径、维度取值与指标查询；政策法规检索（带出处引用）。",

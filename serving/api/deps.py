@@ -8,6 +8,7 @@ from functools import cache
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.datastructures import State
 
 from indicators import Catalog, Warehouse, default_catalog
 from retrieval import KnowledgeBase
@@ -30,22 +31,25 @@ WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
 CatalogDep = Annotated[Catalog, Depends(default_catalog)]
 
 
-def get_knowledge_base(request: Request) -> KnowledgeBase:
-    """Opened on first use (loading the embedding model takes seconds) and indexed if empty."""
-    state = request.app.state
+def load_knowledge_base(state: State) -> KnowledgeBase:
+    """Opened once (loading the embedding model takes seconds) and indexed if empty; thread-safe."""
     if getattr(state, "knowledge_base", None) is None:
         with _kb_lock:
             if getattr(state, "knowledge_base", None) is None:
                 from opsbrain.knowledge import ensure_indexed, open_knowledge_base
 
-                try:
-                    kb = open_knowledge_base(state.settings)
-                    ensure_indexed(kb, state.settings)
-                except Exception as exc:  # a missing model folder, an unreachable Chroma server
-                    log.exception("policy knowledge base unavailable")
-                    raise HTTPException(503, f"政策知识库不可用：{exc}") from None
+                kb = open_knowledge_base(state.settings)
+                ensure_indexed(kb, state.settings)
                 state.knowledge_base = kb
     return state.knowledge_base
+
+
+def get_knowledge_base(request: Request) -> KnowledgeBase:
+    try:
+        return load_knowledge_base(request.app.state)
+    except Exception as exc:  # a missing model folder, an unreachable Chroma server
+        log.exception("policy knowledge base unavailable")
+        raise HTTPException(503, f"政策知识库不可用：{exc}") from None
 
 
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]

@@ -104,3 +104,23 @@ def test_unavailable_model_is_a_503_with_the_reason(tmp_path: Path, demo_db_path
 def test_openapi_documents_the_route(kb_client: TestClient) -> None:
     spec = kb_client.get("/api/v1/openapi.json").json()
     assert "/api/v1/policies/search" in spec["paths"] and "/api/v1/policies/stats" in spec["paths"]
+
+
+def test_preload_opens_the_knowledge_base_at_start(
+    tmp_path: Path, tiny_embedding_model: Path, demo_db_path
+) -> None:
+    import time
+
+    config = Settings(
+        data_dir=tmp_path,
+        warehouse_url=f"duckdb:///{demo_db_path}",
+        kb_embedding_model=tiny_embedding_model,
+        kb_preload=True,
+    )
+    app = create_app(config)
+    with TestClient(app) as c:
+        assert c.get("/api/v1/health").status_code == 200  # serving while the model loads
+        deadline = time.monotonic() + 120
+        while getattr(app.state, "knowledge_base", None) is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert app.state.knowledge_base.stats().documents >= 30
