@@ -51,6 +51,7 @@ class KBConfig:
     max_chars: int = 500
     min_chars: int = 60
     candidates: int = 50  # per retriever, before fusion
+    reload_check_seconds: float = 5.0  # how often a search checks whether another process changed the index
     extra_terms: list[str] = field(default_factory=list)  # e.g. indicator names and aliases
 
 
@@ -118,6 +119,8 @@ class KnowledgeBase:
         ]
         self.store.delete_documents(gone)
         report.removed = sorted(gone)
+        if report.added or report.updated or report.removed:
+            self.store.mark_revision()
         if progress:
             progress(len(files), len(files), "")
         self._load()
@@ -134,6 +137,7 @@ class KnowledgeBase:
 
     def _load(self) -> None:
         """Rebuild the in-memory lexical index from the store (milliseconds for thousands of chunks)."""
+        revision = self.store.revision(refresh=True)
         chunks = self.store.all_chunks()
         lexical = None
         if chunks:
@@ -144,6 +148,17 @@ class KnowledgeBase:
             self._chunks = chunks
             self._by_id = {c["chunk_id"]: i for i, c in enumerate(chunks)}
             self._lexical = lexical
+            self._revision = revision
+            self._checked_at = time.monotonic()
+
+    def _reload_if_changed(self) -> None:
+        """Pick up an ingest done by another process (e.g. `opsbrain kb ingest` beside a running server)."""
+        if time.monotonic() - self._checked_at < self.config.reload_check_seconds:
+            return
+        self._checked_at = time.monotonic()
+        if self.store.revision(refresh=True) != self._revision:
+            log.info("the index changed on disk or on the server: reloading the lexical index")
+            self._load()
 
     # ---------------------------------------------------------------- search
     def search(
@@ -161,6 +176,7 @@ class KnowledgeBase:
         if len(query) > MAX_QUERY_CHARS:
             raise EmptyQueryError(f"query is {len(query)} characters; at most {MAX_QUERY_CHARS} are searched")
         filters = filters or SearchFilters()
+        self._reload_if_changed()
         if self.store.count() and self.store.embedder not in (None, self.embedder.name):
             raise RuntimeError(
                 f"the index was built with {self.store.embedder}, not {self.embedder.name}: "

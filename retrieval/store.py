@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -60,9 +61,23 @@ class ChunkStore:
 
     def mark_embedder(self, embedder: str) -> None:
         if self.embedder != embedder:
-            # hnsw:* keys must not be sent again: Chroma reads them as an attempt to change the distance
-            kept = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
-            self.collection.modify(metadata={**kept, "embedder": embedder})
+            self._set_metadata(embedder=embedder)
+
+    def mark_revision(self) -> str:
+        """Stamp the collection after a change, so other processes serving it know to reload."""
+        revision = uuid.uuid4().hex
+        self._set_metadata(revision=revision)
+        return revision
+
+    def revision(self, *, refresh: bool = False) -> str | None:
+        if refresh:  # the client caches collection metadata; another process may have changed it
+            self.collection = self.client.get_collection(self.name, embedding_function=None)
+        return (self.collection.metadata or {}).get("revision")
+
+    def _set_metadata(self, **values: str) -> None:
+        # hnsw:* keys must not be sent again: Chroma reads them as an attempt to change the distance
+        kept = {k: v for k, v in (self.collection.metadata or {}).items() if not k.startswith("hnsw:")}
+        self.collection.modify(metadata={**kept, **values})
 
     def count(self) -> int:
         return self.collection.count()

@@ -150,3 +150,18 @@ def test_reranker_reorders(corpus_kb: KnowledgeBase) -> None:
         corpus_kb.reranker = None
     # the reranker sees the top 20 candidates and the caller gets its top 3
     assert reranked.hits[0].chunk_id != plain.hits[0].chunk_id and len(reranked.hits) == 3
+
+
+def test_a_running_instance_sees_another_process_ingest(tmp_path: Path, corpus_copy: Path) -> None:
+    """A server keeps serving while `opsbrain kb ingest` (another KnowledgeBase on the same index) adds files."""
+    config = KBConfig(chroma_path=tmp_path / "chroma", reload_check_seconds=0)
+    serving = KnowledgeBase(HashingEmbedder(), config)
+    assert serving.search("高值耗材 审批 追溯", mode="bm25").hits == []
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "rule.md").write_text(
+        "---\nid: own-rule\ntitle: 高值耗材管理办法\n---\n## 一、审批\n高值耗材使用前须经科主任审批，并登记追溯信息，每月由运营管理部抽查。\n"
+    )
+    KnowledgeBase(HashingEmbedder(), config).ingest([own])
+    hits = serving.search("高值耗材 审批 追溯", mode="bm25").hits
+    assert hits and hits[0].doc_id == "own-rule"
