@@ -224,6 +224,56 @@ def eval_kb(
     console.print(f"[green]wrote[/] {paths['json']} and {paths['markdown']}")
 
 
+@eval_app.command("planner")
+def eval_planner(
+    planner: Annotated[
+        str, typer.Option(help="rules (the llm planner comes with issue #4's next part)")
+    ] = "rules",
+    split: Annotated[str, typer.Option(help="dev | heldout")] = "heldout",
+    out: Annotated[Path, typer.Option(help="folder for the JSON and Markdown reports")] = Path(
+        "evals/reports"
+    ),
+) -> None:
+    """Plan exact match, slot F1, execution match, faithfulness, citations, clarify/refuse accuracy."""
+    from evals.planner import dataset_path, evaluate_planner, write_reports
+
+    if planner != "rules":
+        _fail(ValueError(f"unknown planner {planner!r}; available: rules"))
+    assistant, warehouse = _assistant()
+    report = evaluate_planner(assistant, warehouse, dataset_path(split))
+    paths = write_reports(report, out)
+    console.print(paths["markdown"].read_text())
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="e.g. 医院本年药占比是多少？包括同比")]) -> None:
+    """Answer one question with its figures, 口径 and sources."""
+    from serving.assistant.assistant import InvalidQuestionError
+
+    assistant, _ = _assistant()
+    try:
+        response = assistant.ask(question)
+    except InvalidQuestionError as exc:
+        _fail(exc)
+    console.print(response.answer)
+    console.print_json(response.plan.model_dump_json(exclude_defaults=True))
+
+
+def _assistant():
+    from indicators import Warehouse, default_catalog
+    from opsbrain.knowledge import ensure_indexed, open_knowledge_base
+    from serving.assistant.assistant import Assistant
+    from serving.assistant.executor import Executor
+    from serving.planner.rules import RulesPlanner
+
+    warehouse = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows)
+    catalog = default_catalog()
+    kb = open_knowledge_base(settings)
+    ensure_indexed(kb, settings)
+    planner = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
+    return Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of), warehouse
+
+
 # ------------------------------------------------------------------------ indicators
 @indicators_app.command("list")
 def list_indicators(

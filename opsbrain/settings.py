@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="portal origins allowed to call the API"
     )
+    conversations_url: str | None = Field(
+        None, description="SQLAlchemy URL for conversations; default: SQLite in data_dir"
+    )
     # policy knowledge base
     kb_embedding_model: Path | None = Field(
         None,
@@ -49,6 +52,10 @@ class Settings(BaseSettings):
     @property
     def demo_warehouse_path(self) -> Path:
         return self.data_dir / "demo.duckdb"
+
+    @property
+    def resolved_conversations_url(self) -> str:
+        return self.conversations_url or f"sqlite:///{(self.data_dir / 'conversations.sqlite').resolve()}"
 
     @property
     def chroma_path(self) -> Path:

@@ -12,8 +12,13 @@ from starlette.datastructures import State
 
 from indicators import Catalog, Warehouse, default_catalog
 from retrieval import KnowledgeBase
+from serving.assistant.assistant import Assistant
+from serving.assistant.executor import Executor
+from serving.conversations import ConversationStore
+from serving.planner.rules import RulesPlanner
 
 _kb_lock = threading.Lock()
+_assistant_lock = threading.Lock()  # a separate lock: building the assistant loads the knowledge base
 log = logging.getLogger("opsbrain.api")
 
 
@@ -53,3 +58,30 @@ def get_knowledge_base(request: Request) -> KnowledgeBase:
 
 
 KnowledgeBaseDep = Annotated[KnowledgeBase, Depends(get_knowledge_base)]
+
+
+def get_assistant(request: Request, warehouse: WarehouseDep, catalog: CatalogDep) -> Assistant:
+    state = request.app.state
+    if getattr(state, "assistant", None) is None:
+        with _assistant_lock:
+            if getattr(state, "assistant", None) is None:
+                try:
+                    kb = load_knowledge_base(state)
+                except Exception:  # answers without policy citations beat no answers
+                    log.exception("policy knowledge base unavailable; the assistant answers without it")
+                    kb = None
+                planner = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
+                state.assistant = Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of)
+    return state.assistant
+
+
+def get_conversations(request: Request) -> ConversationStore:
+    state = request.app.state
+    if getattr(state, "conversations", None) is None:
+        state.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        state.conversations = ConversationStore(state.settings.resolved_conversations_url)
+    return state.conversations
+
+
+AssistantDep = Annotated[Assistant, Depends(get_assistant)]
+ConversationsDep = Annotated[ConversationStore, Depends(get_conversations)]

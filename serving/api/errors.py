@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 
 from indicators import IndicatorError
 from retrieval import EmptyQueryError
+from serving.assistant.assistant import InvalidQuestionError
+from serving.conversations import ConversationNotFoundError
 
 log = logging.getLogger("opsbrain.api")
 
@@ -29,6 +31,14 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EmptyQueryError)
     async def _bad_query(_: Request, exc: EmptyQueryError) -> JSONResponse:
         return JSONResponse(error_body(str(exc), "invalid_query", "query"), 422)
+
+    @app.exception_handler(InvalidQuestionError)
+    async def _bad_question(_: Request, exc: InvalidQuestionError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), "invalid_question", "question"), 422)
+
+    @app.exception_handler(ConversationNotFoundError)
+    async def _no_conversation(_: Request, exc: ConversationNotFoundError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), "conversation_not_found", "conversation_id"), 404)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,9 +1,10 @@
 from fastapi import APIRouter
 
-from serving.api.routes import dimensions, indicators, meta, policies
+from serving.api.routes import chat, dimensions, indicators, meta, policies
 
 api_router = APIRouter()
 api_router.include_router(meta.router)
 api_router.include_router(indicators.router)
 api_router.include_router(dimensions.router)
 api_router.include_router(policies.router)
+api_router.include_router(chat.router)

@@ -1,0 +1,217 @@
+"""Planner evaluation: plan exact match, per-slot F1, execution match, faithfulness, citations,
+clarification and refusal accuracy, over single questions and multi-turn dialogues.
+
+A dialogue is played turn by turn with the planner's own earlier plans as history, as in the product.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from indicators import IndicatorError, IndicatorQuery, Warehouse
+from serving.assistant.assistant import Assistant
+from serving.tools import Plan
+
+SPLITS = ("dev", "heldout")
+
+
+class Turn(BaseModel):
+    question: str
+    gold: Plan
+
+
+class Item(BaseModel):
+    id: str
+    turns: list[Turn] = Field(min_length=1)
+    tags: list[str] = Field(default_factory=list)
+
+
+class TurnScore(BaseModel):
+    id: str
+    turn: int
+    question: str
+    exact: bool
+    slot_tp: int
+    slot_fp: int
+    slot_fn: int
+    execution: bool | None = None  # None: the gold plan queries no indicator
+    faithful: bool
+    cited: bool | None = None  # None: the gold plan searches no policy
+    predicted: dict[str, Any]
+
+
+class PlannerReport(BaseModel):
+    dataset: str
+    planner: str
+    items: int
+    turns: int
+    created: str
+    plan_exact_match: float
+    slot_f1: float
+    execution_match: float
+    faithfulness: float
+    citation_presence: float
+    clarification_accuracy: float
+    refusal_accuracy: float
+    failures: list[TurnScore]
+
+
+def dataset_path(split: str) -> Path:
+    return Path(str(resources.files("evals").joinpath(f"datasets/planner_{split}.jsonl")))
+
+
+def load_items(path: Path) -> list[Item]:
+    items = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                items.append(Item.model_validate_json(line))
+            except ValueError as exc:
+                raise ValueError(f"{path}:{n}: {exc}") from None
+    return items
+
+
+def slots(plan: Plan) -> set[tuple]:
+    """What a plan says, one fact per slot, for F1 and exact match (the policy search text is free)."""
+    found: set[tuple] = set()
+    if plan.refusal:
+        found.add(("refuse", plan.refusal.category))
+    if plan.clarification:
+        found.add(("clarify", plan.clarification.slot))
+        found.update(("option", o) for o in plan.clarification.options)
+    for call in plan.calls:
+        found.add(("tool", call.tool))
+        args = call.arguments
+        if isinstance(args, IndicatorQuery):
+            found.update(("indicator", i) for i in args.indicators)
+            found.update({("start", args.start.isoformat()), ("end", args.end.isoformat())})
+            found.update(("filter", dim, v) for dim, vs in args.filters.active().items() for v in vs)
+            found.update(("group", g) for g in args.group_by)
+            found.update(("compare", c) for c in args.compare)
+            if args.rank:
+                found.add(("rank", args.rank.order, args.rank.limit))
+        elif call.tool == "explain_indicator":
+            found.add(("explain", args.indicator))
+        elif call.tool == "list_indicators":
+            found.add(("list_system", args.system))
+        elif call.tool == "list_dimension_values":
+            found.add(("list_dimension", args.dimension))
+    return found
+
+
+def _values(warehouse: Warehouse, plan: Plan) -> list | None:
+    out = []
+    for call in plan.indicator_calls:
+        try:
+            result = warehouse.query(call.arguments)
+        except IndicatorError:
+            return None
+        out.append(
+            [(r.code, [(tuple(row.keys.items()), row.value) for row in r.rows]) for r in result.results]
+        )
+    return out
+
+
+def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> PlannerReport:
+    items = load_items(path)
+    scores: list[TurnScore] = []
+    for item in items:
+        history: list[Plan] = []
+        for n, turn in enumerate(item.turns):
+            response = assistant.ask(turn.question, history)
+            history.append(response.plan)
+            gold, pred = slots(turn.gold), slots(response.plan)
+            gold_values = _values(warehouse, turn.gold) if turn.gold.indicator_calls else None
+            wants_policy = any(c.tool == "search_policy" for c in turn.gold.calls)
+            scores.append(
+                TurnScore(
+                    id=item.id,
+                    turn=n,
+                    question=turn.question,
+                    exact=gold == pred,
+                    slot_tp=len(gold & pred),
+                    slot_fp=len(pred - gold),
+                    slot_fn=len(gold - pred),
+                    execution=None
+                    if gold_values is None
+                    else gold_values == _values(warehouse, response.plan),
+                    faithful=not response.answer.startswith("答案校验未通过"),
+                    cited=bool(response.citations) if wants_policy else None,
+                    predicted=json.loads(response.plan.model_dump_json(exclude_defaults=True)),
+                )
+            )
+            scores[-1].predicted["gold"] = json.loads(turn.gold.model_dump_json(exclude_defaults=True))
+    golds = [t.gold for i in items for t in i.turns]
+    return PlannerReport(
+        dataset=path.name,
+        planner=assistant.planner.name,
+        items=len(items),
+        turns=len(scores),
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        plan_exact_match=_rate([s.exact for s in scores]),
+        slot_f1=_f1(scores),
+        execution_match=_rate([s.execution for s in scores if s.execution is not None]),
+        faithfulness=_rate([s.faithful for s in scores]),
+        citation_presence=_rate([s.cited for s in scores if s.cited is not None]),
+        clarification_accuracy=_rate(
+            [
+                bool(s.predicted.get("clarification"))
+                for s, g in zip(scores, golds, strict=True)
+                if g.clarification
+            ]
+        ),
+        refusal_accuracy=_rate(
+            [
+                (s.predicted.get("refusal") or {}).get("category") == g.refusal.category
+                for s, g in zip(scores, golds, strict=True)
+                if g.refusal
+            ]
+        ),
+        failures=[s for s in scores if not s.exact],
+    )
+
+
+def _rate(flags: list[bool]) -> float:
+    return round(sum(flags) / len(flags), 4) if flags else 0.0
+
+
+def _f1(scores: list[TurnScore]) -> float:
+    tp = sum(s.slot_tp for s in scores)
+    fp = sum(s.slot_fp for s in scores)
+    fn = sum(s.slot_fn for s in scores)
+    return round(2 * tp / (2 * tp + fp + fn), 4) if tp else 0.0
+
+
+def to_markdown(report: PlannerReport) -> str:
+    rows = [
+        ("plan exact match", report.plan_exact_match),
+        ("slot F1", report.slot_f1),
+        ("execution match", report.execution_match),
+        ("faithfulness", report.faithfulness),
+        ("citation presence (policy questions)", report.citation_presence),
+        ("clarification accuracy", report.clarification_accuracy),
+        ("refusal accuracy", report.refusal_accuracy),
+    ]
+    lines = [
+        f"Planner `{report.planner}` on {report.dataset}: {report.items} items, {report.turns} turns.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *[f"| {name} | {value:.3f} |" for name, value in rows],
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_reports(report: PlannerReport, out: Path) -> dict[str, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"planner_{report.planner}_{report.dataset.removeprefix('planner_').removesuffix('.jsonl')}"
+    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md"}
+    paths["json"].write_text(json.dumps(report.model_dump(), ensure_ascii=False, indent=2) + "\n")
+    paths["markdown"].write_text(to_markdown(report))
+    return paths

@@ -1,0 +1,154 @@
+"""Conversations and their messages, persisted with SQLAlchemy (SQLite by default, PostgreSQL by URL)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel
+
+from serving.tools import PLAN_ADAPTER, Plan
+
+metadata = sa.MetaData()
+conversations = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("title", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "conversation_id", sa.String(36), sa.ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    ),
+    sa.Column("role", sa.String(16), nullable=False),  # user | assistant
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("plan", sa.Text),  # the assistant's plan (JSON): what a follow-up inherits
+    sa.Column("response", sa.Text),  # the whole response object (JSON), for the UI and audits
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+class ConversationSummary(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class Message(BaseModel):
+    role: str
+    content: str
+    response: dict[str, Any] | None = None
+    created_at: datetime
+
+
+class Conversation(ConversationSummary):
+    messages: list[Message]
+
+
+class ConversationNotFoundError(LookupError):
+    pass
+
+
+class ConversationStore:
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            sa.event.listen(self.engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+        metadata.create_all(self.engine)
+
+    def create(self, title: str) -> str:
+        now = datetime.now(UTC)
+        conversation_id = str(uuid.uuid4())
+        with self.engine.begin() as conn:
+            conn.execute(
+                conversations.insert().values(
+                    id=conversation_id, title=title[:200], created_at=now, updated_at=now
+                )
+            )
+        return conversation_id
+
+    def history(self, conversation_id: str) -> list[Plan]:
+        self._require(conversation_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(messages.c.plan)
+                .where(messages.c.conversation_id == conversation_id, messages.c.plan.is_not(None))
+                .order_by(messages.c.id)
+            )
+            return [PLAN_ADAPTER.validate_json(r.plan) for r in rows]
+
+    def append(self, conversation_id: str, question: str, answer: str, plan: Plan, response: dict) -> None:
+        now = datetime.now(UTC)
+        with self.engine.begin() as conn:
+            conn.execute(
+                messages.insert(),
+                [
+                    {  # every row names every column: executemany takes its columns from the first row
+                        "conversation_id": conversation_id,
+                        "role": "user",
+                        "content": question,
+                        "plan": None,
+                        "response": None,
+                        "created_at": now,
+                    },
+                    {
+                        "conversation_id": conversation_id,
+                        "role": "assistant",
+                        "content": answer,
+                        "plan": plan.model_dump_json(),
+                        "response": json.dumps(response, ensure_ascii=False, default=str),
+                        "created_at": now,
+                    },
+                ],
+            )
+            conn.execute(
+                conversations.update().where(conversations.c.id == conversation_id).values(updated_at=now)
+            )
+
+    def list(self, limit: int = 100) -> list[ConversationSummary]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
+            )
+            return [ConversationSummary(**r._mapping) for r in rows]
+
+    def get(self, conversation_id: str) -> Conversation:
+        summary = self._require(conversation_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(messages)
+                .where(messages.c.conversation_id == conversation_id)
+                .order_by(messages.c.id)
+            )
+            items = [
+                Message(
+                    role=r.role,
+                    content=r.content,
+                    response=json.loads(r.response) if r.response else None,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]
+        return Conversation(**summary.model_dump(), messages=items)
+
+    def delete(self, conversation_id: str) -> None:
+        self._require(conversation_id)
+        with self.engine.begin() as conn:
+            conn.execute(messages.delete().where(messages.c.conversation_id == conversation_id))
+            conn.execute(conversations.delete().where(conversations.c.id == conversation_id))
+
+    def _require(self, conversation_id: str) -> ConversationSummary:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(conversations).where(conversations.c.id == conversation_id)).first()
+        if row is None:
+            raise ConversationNotFoundError(f"没有编号为 {conversation_id} 的会话")
+        return ConversationSummary(**row._mapping)
