@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import statistics
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
+from evals.datasets import dataset_file, load_jsonl
 from retrieval import Citation, KnowledgeBase
 from retrieval.models import SearchMode
 
@@ -55,18 +55,11 @@ class KBEvalReport(BaseModel):
 
 
 def default_dataset() -> Path:
-    return Path(str(resources.files("evals").joinpath("datasets/kb_questions.jsonl")))
+    return dataset_file("kb_questions.jsonl")
 
 
 def load_questions(path: Path) -> list[KBQuestion]:
-    questions = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                questions.append(KBQuestion.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
-    return questions
+    return load_jsonl(path, KBQuestion)
 
 
 def is_hit(hit: Citation, expected: list[Expected]) -> bool:

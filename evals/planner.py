@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from evals.datasets import dataset_file, load_jsonl
 from indicators import IndicatorError, IndicatorQuery, Warehouse
 from serving.assistant.assistant import Assistant
 from serving.tools import Plan
@@ -63,18 +63,11 @@ class PlannerReport(BaseModel):
 
 
 def dataset_path(split: str) -> Path:
-    return Path(str(resources.files("evals").joinpath(f"datasets/planner_{split}.jsonl")))
+    return dataset_file(f"planner_{split}.jsonl")
 
 
 def load_items(path: Path) -> list[Item]:
-    items = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                items.append(Item.model_validate_json(line))
-            except ValueError as exc:
-                raise ValueError(f"{path}:{n}: {exc}") from None
-    return items
+    return load_jsonl(path, Item)
 
 
 def slots(plan: Plan) -> set[tuple]:
