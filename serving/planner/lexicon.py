@@ -9,7 +9,6 @@ so a typo that sounds alike (药站比) still finds 药占比.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,6 +18,7 @@ from pypinyin import lazy_pinyin
 
 from indicators import Catalog
 from indicators.query.dimensions import DimensionIndex
+from retrieval.text import normalise
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,6 @@ class Mention:
     start: int
     end: int
     text: str
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 @cache

@@ -15,7 +15,8 @@ from datetime import date
 from indicators import Catalog, Filters, IndicatorQuery, Ranking
 from indicators.matching import close_matches
 from indicators.query.dimensions import DimensionIndex
-from serving.planner.lexicon import Lexicon, Mention, normalise
+from retrieval.text import normalise
+from serving.planner.lexicon import Lexicon, Mention
 from serving.planner.timeexpr import number, resolve_period
 from serving.tools import (
     Clarification,
