@@ -35,6 +35,7 @@ class _Block:
     label: str
     path: list[str]
     lines: list[str] = field(default_factory=list)
+    carried: list[_Block] = field(default_factory=list)  # short sections folded into this one
 
     @property
     def text(self) -> str:
@@ -126,29 +127,24 @@ def _merge_small(blocks: list[_Block], min_chars: int) -> list[_Block]:
             carry.append(block)
             continue
         if carry:
-            block = _Block(
-                rank=block.rank,
-                label=block.label,
-                path=block.path,
-                lines=[line for c in carry for line in c.lines] + block.lines,
-            )
-            block.carried = carry  # type: ignore[attr-defined]
+            lines = [line for c in carry for line in c.lines] + block.lines
+            block = _Block(block.rank, block.label, block.path, lines, carried=carry)
             carry = []
         merged.append(block)
     if carry:
         if merged:
-            last = merged[-1]
-            last.lines += [line for c in carry for line in c.lines]
-            last.carried = [*getattr(last, "carried", []), *carry]  # type: ignore[attr-defined]
+            merged[-1].lines += [line for c in carry for line in c.lines]
+            merged[-1].carried += carry
         else:  # the whole document is short: one chunk
             first = carry[-1]
-            merged.append(_Block(first.rank, first.label, first.path, [ln for c in carry for ln in c.lines]))
-            merged[-1].carried = carry  # type: ignore[attr-defined]
+            merged.append(
+                _Block(first.rank, first.label, first.path, [ln for c in carry for ln in c.lines], carry)
+            )
     return merged
 
 
 def _sections_in(block: _Block) -> list[str]:
-    labels = [b.label for b in getattr(block, "carried", [])] + [block.label]
+    labels = [b.label for b in block.carried] + [block.label]
     labels += block.path
     return list(dict.fromkeys(label for label in labels if label))
 

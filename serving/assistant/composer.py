@@ -59,7 +59,7 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
         elif r.query is not None:
             for ind in r.query.results:
                 parts.append(_describe(ind, r.query))
-                if len(ind.rows) > 1 or any(ind.rows[0].keys for _ in [0] if ind.rows):
+                if len(ind.rows) > 1 or (ind.rows and ind.rows[0].keys):
                     table = table or _table(ind, r.query)
                     chart = chart or _chart(ind, r.query)
                 parts.append(_target_sentence(ind, citations))
