@@ -177,16 +177,18 @@ class KnowledgeBase:
             raise EmptyQueryError(f"query is {len(query)} characters; at most {MAX_QUERY_CHARS} are searched")
         filters = filters or SearchFilters()
         self._reload_if_changed()
-        if self.store.count() and self.store.embedder not in (None, self.embedder.name):
+        with self._lock:  # one consistent snapshot; the store is not asked for its size on every search
+            chunks, by_id, lexical = self._chunks, self._by_id, self._lexical
+        if chunks and self.store.embedder not in (None, self.embedder.name):
             raise RuntimeError(
                 f"the index was built with {self.store.embedder}, not {self.embedder.name}: "
                 "run `opsbrain kb ingest --rebuild`"
             )
-        with self._lock:
-            chunks, by_id, lexical = self._chunks, self._by_id, self._lexical
         n = max(self.config.candidates, k)
         lexical_ids = self._lexical_ranking(query, n, filters, chunks, lexical) if mode != "dense" else []
-        dense_scores = dict(self._dense_ranking(query, n, filters)) if mode != "bm25" and chunks else {}
+        dense_scores = (
+            dict(self._dense_ranking(query, min(n, len(chunks)), filters)) if mode != "bm25" else {}
+        )
         dense_ids = list(dense_scores)
         if mode == "hybrid":
             fused = reciprocal_rank_fusion([lexical_ids, dense_ids])

@@ -112,8 +112,9 @@ class ChunkStore:
         return sorted(rows, key=lambda r: (r["doc_id"], r["ordinal"]))
 
     def nearest(self, vector: np.ndarray, n: int, filters: SearchFilters) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the ``n`` nearest chunks that pass the filters."""
-        n = min(n, self.count())
+        """(chunk id, cosine similarity) of the ``n`` nearest chunks that pass the filters.
+
+        ``n`` must not exceed the number of chunks in the collection (the caller knows it)."""
         if n <= 0:
             return []
         got = self.collection.query(
