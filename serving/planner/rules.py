@@ -196,8 +196,8 @@ class RulesPlanner:
             if previous is not None and (not names or _REPLACE.search(text) or _follow_up(text))
             else None
         )
-        period = resolve_period(_english_periods(text), self.as_of, self.data_start)
         rest = _english_periods(text)
+        period = resolve_period(rest, self.as_of, self.data_start)
         if period:
             rest = rest.replace(period.text, " ")
         for m in mentions:
