@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.datasets import dataset_file, load_jsonl
-from indicators import IndicatorError, IndicatorQuery, Warehouse
-from serving.assistant.assistant import Assistant
+from indicators import IndicatorError, IndicatorQuery, QueryResult, Warehouse
+from serving.assistant.assistant import WITHHELD_ANSWER, Assistant, AssistantResponse
 from serving.tools import Plan
 
 SPLITS = ("dev", "heldout")
@@ -98,17 +98,26 @@ def slots(plan: Plan) -> set[tuple]:
     return found
 
 
-def _values(warehouse: Warehouse, plan: Plan) -> list | None:
-    out = []
-    for call in plan.indicator_calls:
-        try:
-            result = warehouse.query(call.arguments)
-        except IndicatorError:
-            return None
-        out.append(
-            [(r.code, [(tuple(row.keys.items()), row.value) for row in r.rows]) for r in result.results]
-        )
-    return out
+def _comparable(results: list[QueryResult]) -> list:
+    return [
+        [(r.code, [(tuple(row.keys.items()), row.value) for row in r.rows]) for r in q.results]
+        for q in results
+    ]
+
+
+def _gold_values(warehouse: Warehouse, plan: Plan) -> list | None:
+    try:
+        return _comparable([warehouse.query(call.arguments) for call in plan.indicator_calls])
+    except IndicatorError:
+        return None
+
+
+def _predicted_values(response: AssistantResponse) -> list | None:
+    """What the assistant's own run returned: its queries are not executed a second time."""
+    runs = [r for r in response.tool_results if r.tool == "query_indicator"]
+    if any(r.query is None for r in runs):
+        return None
+    return _comparable([r.query for r in runs])
 
 
 def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> PlannerReport:
@@ -120,7 +129,7 @@ def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> 
             response = assistant.ask(turn.question, history)
             history.append(response.plan)
             gold, pred = slots(turn.gold), slots(response.plan)
-            gold_values = _values(warehouse, turn.gold) if turn.gold.indicator_calls else None
+            gold_values = _gold_values(warehouse, turn.gold) if turn.gold.indicator_calls else None
             wants_policy = any(c.tool == "search_policy" for c in turn.gold.calls)
             scores.append(
                 TurnScore(
@@ -131,10 +140,8 @@ def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> 
                     slot_tp=len(gold & pred),
                     slot_fp=len(pred - gold),
                     slot_fn=len(gold - pred),
-                    execution=None
-                    if gold_values is None
-                    else gold_values == _values(warehouse, response.plan),
-                    faithful=not response.answer.startswith("答案校验未通过"),
+                    execution=None if gold_values is None else gold_values == _predicted_values(response),
+                    faithful=response.answer != WITHHELD_ANSWER,
                     cited=bool(response.citations) if wants_policy else None,
                     predicted=json.loads(response.plan.model_dump_json(exclude_defaults=True)),
                 )

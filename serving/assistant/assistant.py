@@ -17,6 +17,7 @@ from serving.tools import Plan
 
 log = logging.getLogger("opsbrain.assistant")
 MAX_QUESTION_CHARS = 500
+WITHHELD_ANSWER = "答案校验未通过（出现了工具结果之外的数字），已拦截。请查看下方的计算结果与引用。"
 
 
 class InvalidQuestionError(ValueError):
