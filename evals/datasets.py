@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 from pathlib import Path
 from typing import TypeVar
@@ -25,3 +26,12 @@ def load_jsonl(path: Path, model: type[M]) -> list[M]:
             except ValueError as exc:
                 raise ValueError(f"{path}:{n}: {exc}") from None
     return items
+
+
+def write_report(report: BaseModel, markdown: str, out: Path, stem: str) -> dict[str, Path]:
+    """``stem``.json (the whole report) and ``stem``.md (its table) in ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md"}
+    paths["json"].write_text(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
+    paths["markdown"].write_text(markdown)
+    return paths

@@ -7,14 +7,13 @@ section of the document).
 
 from __future__ import annotations
 
-import json
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from evals.datasets import dataset_file, load_jsonl
+from evals.datasets import dataset_file, load_jsonl, write_report
 from retrieval import Citation, KnowledgeBase
 from retrieval.models import SearchMode
 
@@ -130,8 +129,4 @@ def to_markdown(report: KBEvalReport) -> str:
 
 
 def write_reports(report: KBEvalReport, out: Path) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {"json": out / "kb.json", "markdown": out / "kb.md"}
-    paths["json"].write_text(json.dumps(report.model_dump(), ensure_ascii=False, indent=2) + "\n")
-    paths["markdown"].write_text(to_markdown(report))
-    return paths
+    return write_report(report, to_markdown(report), out, "kb")

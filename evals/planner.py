@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evals.datasets import dataset_file, load_jsonl
+from evals.datasets import dataset_file, load_jsonl, write_report
 from indicators import IndicatorError, IndicatorQuery, QueryResult, Warehouse
 from serving.assistant.assistant import WITHHELD_ANSWER, Assistant, AssistantResponse
 from serving.tools import Plan
@@ -209,9 +209,5 @@ def to_markdown(report: PlannerReport) -> str:
 
 
 def write_reports(report: PlannerReport, out: Path) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    stem = f"planner_{report.planner}_{report.dataset.removeprefix('planner_').removesuffix('.jsonl')}"
-    paths = {"json": out / f"{stem}.json", "markdown": out / f"{stem}.md"}
-    paths["json"].write_text(json.dumps(report.model_dump(), ensure_ascii=False, indent=2) + "\n")
-    paths["markdown"].write_text(to_markdown(report))
-    return paths
+    split = report.dataset.removeprefix("planner_").removesuffix(".jsonl")
+    return write_report(report, to_markdown(report), out, f"planner_{report.planner}_{split}")
