@@ -17,18 +17,19 @@ from evals.datasets import dataset_file, load_jsonl, write_report
 from indicators import IndicatorError, IndicatorQuery, QueryResult, Warehouse
 from serving.assistant.assistant import WITHHELD_ANSWER, Assistant, AssistantResponse
 from serving.tools import Plan
+from serving.tools import Turn as PlannedTurn
 
 SPLITS = ("dev", "heldout")
 
 
-class Turn(BaseModel):
+class GoldTurn(BaseModel):
     question: str
     gold: Plan
 
 
 class Item(BaseModel):
     id: str
-    turns: list[Turn] = Field(min_length=1)
+    turns: list[GoldTurn] = Field(min_length=1)
     tags: list[str] = Field(default_factory=list)
 
 
@@ -124,10 +125,10 @@ def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> 
     items = load_items(path)
     scores: list[TurnScore] = []
     for item in items:
-        history: list[Plan] = []
+        history: list[PlannedTurn] = []
         for n, turn in enumerate(item.turns):
             response = assistant.ask(turn.question, history)
-            history.append(response.plan)
+            history.append(PlannedTurn(question=turn.question, plan=response.plan))
             gold, pred = slots(turn.gold), slots(response.plan)
             gold_values = _gold_values(warehouse, turn.gold) if turn.gold.indicator_calls else None
             wants_policy = any(c.tool == "search_policy" for c in turn.gold.calls)

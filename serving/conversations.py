@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import BaseModel
 
-from serving.tools import PLAN_ADAPTER, Plan
+from serving.tools import PLAN_ADAPTER, Plan, Turn
 
 metadata = sa.MetaData()
 conversations = sa.Table(
@@ -76,15 +76,23 @@ class ConversationStore:
             )
         return conversation_id
 
-    def history(self, conversation_id: str) -> list[Plan]:
+    def history(self, conversation_id: str) -> list[Turn]:
+        """Earlier turns, oldest first: each user question paired with the plan answering it."""
         self._require(conversation_id)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(messages.c.plan)
-                .where(messages.c.conversation_id == conversation_id, messages.c.plan.is_not(None))
+                sa.select(messages.c.role, messages.c.content, messages.c.plan)
+                .where(messages.c.conversation_id == conversation_id)
                 .order_by(messages.c.id)
-            )
-            return [PLAN_ADAPTER.validate_json(r.plan) for r in rows]
+            ).all()
+        turns, question = [], None
+        for row in rows:
+            if row.role == "user":
+                question = row.content
+            elif row.plan is not None and question is not None:
+                turns.append(Turn(question=question, plan=PLAN_ADAPTER.validate_json(row.plan)))
+                question = None
+        return turns
 
     def append(self, conversation_id: str, question: str, answer: str, plan: Plan, response: dict) -> None:
         now = datetime.now(UTC)

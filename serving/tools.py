@@ -115,6 +115,14 @@ class Plan(BaseModel):
 
 PLAN_ADAPTER = TypeAdapter(Plan)
 
+
+class Turn(BaseModel):
+    """One earlier turn of a conversation, as a planner sees it: what was asked and what was planned."""
+
+    question: str
+    plan: Plan
+
+
 _DESCRIPTIONS = {
     "query_indicator": "查询指标数值：统计期、筛选（院区/科室/医生/医保类型/就诊类型）、分组、同比环比、排名",
     "search_policy": "检索政策法规与医院内部文件，返回带出处（文件、文号、条款）的原文片段",

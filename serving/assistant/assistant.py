@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from retrieval import Citation
 from serving.assistant.composer import Answer, UnsupportedNumberError, compose
 from serving.assistant.executor import Executor, ToolResult
-from serving.tools import Plan
+from serving.tools import Plan, Turn
 
 log = logging.getLogger("opsbrain.assistant")
 MAX_QUESTION_CHARS = 500
@@ -27,7 +27,7 @@ class InvalidQuestionError(ValueError):
 class Planner(Protocol):
     name: str
 
-    def plan(self, question: str, history: Sequence[Plan] = ()) -> Plan: ...
+    def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan: ...
 
 
 class AssistantResponse(BaseModel):
@@ -49,7 +49,7 @@ class Assistant:
         self.executor = executor
         self.as_of = as_of
 
-    def ask(self, question: str, history: Sequence[Plan] = ()) -> AssistantResponse:
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> AssistantResponse:
         question = question.strip()
         if not question:
             raise InvalidQuestionError("问题为空：请输入一个问题，例如“医院本年药占比是多少？包括同比”")
@@ -69,9 +69,7 @@ class Assistant:
             answer = compose(plan, results)
         except UnsupportedNumberError:  # a composer bug must not reach a user as a wrong figure
             log.exception("answer held a number that no tool gave; withheld")
-            answer = Answer(
-                text="答案校验未通过（出现了工具结果之外的数字），已拦截。请查看下方的计算结果与引用。"
-            )
+            answer = Answer(text=WITHHELD_ANSWER)
         timings["compose"] = _ms(started)
         return AssistantResponse(
             question=question,

@@ -31,6 +31,7 @@ from serving.tools import (
     Refusal,
     SearchPolicyArgs,
     SearchPolicyCall,
+    Turn,
 )
 
 _REFUSALS = [
@@ -141,15 +142,13 @@ class RulesPlanner:
         self.as_of = as_of
         self.data_start = data_start
 
-    def plan(self, question: str, history: Sequence[Plan] = ()) -> Plan:
+    def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan:
         text = normalise(question.strip())
         for category, pattern, message in _REFUSALS:
             if re.search(pattern, text, flags=re.I):
                 return Plan(refusal=Refusal(category=category, message=message))
         mentions = self.lexicon.find(text)
-        previous = next(
-            (p.indicator_calls[-1].arguments for p in reversed(history) if p.indicator_calls), None
-        )
+        previous = _previous_query(history)
         ambiguous = self._ambiguity(mentions)
         if ambiguous:
             return Plan(clarification=ambiguous)
@@ -325,9 +324,9 @@ def _english_periods(text: str) -> str:
     return text
 
 
-def _previous_query(history: Sequence[Plan]) -> IndicatorQuery | None:
+def _previous_query(history: Sequence[Turn]) -> IndicatorQuery | None:
     """What a follow-up builds on: the last query, or the query a clarification left pending."""
-    for plan in reversed(history):
+    for plan in (turn.plan for turn in reversed(history)):
         if plan.clarification and plan.clarification.pending:
             return plan.clarification.pending
         if plan.indicator_calls:
