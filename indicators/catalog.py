@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from indicators.catalog_models import DIMENSIONS, Indicator, Measure, Source
+from indicators.catalog_models import DIMENSIONS, Indicator, Measure, Source, Target
 from indicators.errors import CatalogError, UnknownIndicatorError
 from indicators.matching import close_matches, pinyin_key
 
@@ -149,7 +149,9 @@ def load_catalog(directory: Path | str = CATALOG_DIR) -> Catalog:
     measures: list[Measure] = []
     indicators: list[Indicator] = []
     origin: dict[str, str] = {}
+    targets: list[tuple[Path, dict[str, Any]]] = []
     for path in sorted(directory.glob("*.yaml")):
+        targets += [(path, entry) for entry in _read(path, "targets")]
         sources += _parse(Source, _read(path, "sources"), path)
         measures += _parse(Measure, _read(path, "measures"), path)
         for ind in _parse(Indicator, _read(path, "indicators"), path):
@@ -160,7 +162,32 @@ def load_catalog(directory: Path | str = CATALOG_DIR) -> Catalog:
             origin[ind.code] = path.name
             indicators.append(ind)
     _cross_check(sources, measures, indicators, origin)
-    return Catalog(sources, measures, indicators)
+    return Catalog(sources, measures, _attach_targets(indicators, targets))
+
+
+def _attach_targets(
+    indicators: list[Indicator], entries: list[tuple[Path, dict[str, Any]]]
+) -> list[Indicator]:
+    """Targets declared apart from their indicator (a hospital's own, in targets.yaml) join it here."""
+    by_code = {i.code: i for i in indicators}
+    extra: dict[str, list[Target]] = {}
+    for path, entry in entries:
+        fields = dict(entry) if isinstance(entry, dict) else {}
+        code = fields.pop("indicator", None)
+        if code not in by_code:
+            raise CatalogError(
+                f"{path.name}: target for unknown indicator '{code}'"
+                + (
+                    f" (did you mean {', '.join(close_matches(str(code), by_code, limit=3))}?)"
+                    if code
+                    else ""
+                )
+            )
+        extra.setdefault(code, []).extend(_parse(Target, [fields], path))
+    return [
+        i.model_copy(update={"targets": [*i.targets, *extra[i.code]]}) if i.code in extra else i
+        for i in indicators
+    ]
 
 
 def _cross_check(
@@ -187,6 +214,11 @@ def _cross_check(
                 raise CatalogError(
                     f"{origin[ind.code]}: indicator {ind.code}: unknown base indicator '{v.base}'"
                 )
+    for ind in indicators:
+        if ind.policy_caliber and ind.policy_caliber not in codes:
+            raise CatalogError(
+                f"{origin[ind.code]}: indicator {ind.code}: unknown policy_caliber '{ind.policy_caliber}'"
+            )
     labels: dict[str, str] = {}
     for ind in indicators:
         for label in (ind.name, *ind.aliases):

@@ -46,14 +46,21 @@ class Measure(_Frozen):
 
 
 class Target(_Frozen):
-    """A target or guide value, only where a cited document states one."""
+    """A target or guide value, only where a cited document states one.
 
+    ``national`` targets come from a government document; ``internal`` ones are the hospital's own
+    (its annual targets). Answers name which is which: an internal target is never a national rule.
+    """
+
+    kind: Literal["national", "internal"] = "national"
     comparator: Literal["<", "<=", ">", ">=", "="]
     value: float
     scope: str
     document: str
     reliability: Reliability
     note: str = ""
+    applies_from: date | None = Field(None, description="first day of the periods the target is set for")
+    applies_to: date | None = Field(None, description="last day of the periods the target is set for")
 
 
 class CaliberVersion(_Frozen):
@@ -93,7 +100,12 @@ class Indicator(_Frozen):
     status: Literal["active", "not_available", "deprecated"] = "active"
     unavailable_reason: str = ""
     valid_from: date = date(2019, 1, 1)
-    target: Target | None = None
+    targets: list[Target] = Field(default_factory=list)
+    policy_caliber: str | None = Field(
+        None,
+        description="code of the indicator whose 口径 policy targets are stated in, when it is not this one "
+        "(药占比's targets are set on 药占比（不含中药饮片）)",
+    )
     versions: list[CaliberVersion] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -53,7 +53,7 @@ _DESCRIPTIVE_FIELDS = {
     "definition",
     "formula",
     "caliber_note",
-    "target",
+    "targets",
     "source_document",
 }
 

@@ -111,7 +111,7 @@ class IndicatorResult(BaseModel):
     comparison_rule: str
     numerator_label: str | None = None
     denominator_label: str | None = None
-    target: Target | None = None
+    targets: list[Target] = Field(default_factory=list)
     source_document: str
     rows: list[Row]
     sql: list[str] = Field(description="the statements that ran, with their parameters inlined for reading")

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from indicators import IndicatorResult, QueryResult
+from indicators.catalog_models import Target
 from retrieval import Citation
 from serving.assistant.executor import ToolResult
 from serving.tools import Plan
@@ -54,6 +55,8 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
     table = chart = None
     citations = [h for r in results for h in r.citations]
     for r in results:
+        if r.role == "context":
+            continue  # context shows as the chart and the citations, not as more text
         if not r.ok:
             parts.append(f"未能完成查询：{(r.error or {}).get('message', '未知错误')}")
         elif r.query is not None:
@@ -62,7 +65,7 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
                 if len(ind.rows) > 1 or (ind.rows and ind.rows[0].keys):
                     table = table or _table(ind, r.query)
                     chart = chart or _chart(ind, r.query)
-                parts.append(_target_sentence(ind, citations))
+                parts += [_target_sentence(ind, r.query, t, citations) for t in ind.targets]
         elif r.tool == "explain_indicator":
             parts.append(_explain(r.data["indicator"]))
         elif r.tool == "list_indicators":
@@ -71,6 +74,15 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
         elif r.tool == "list_dimension_values":
             values = r.data["values"]
             parts.append(f"共 {len(values)} 个：" + "、".join(values) + "。")
+    context = [r.query for r in results if r.role == "context" and r.query is not None]
+    for variant in (q for q in context if not q.query.group_by):
+        for ind in variant.results:
+            parts.append(_policy_caliber(ind, variant, citations))
+    trend = next((q for q in context if q.query.group_by == ["year"]), None)
+    if chart is None and trend is not None and trend.results:
+        chart = _chart(trend.results[0], trend)
+        first, last = trend.query.start.year, trend.query.end.year
+        parts.append(f"{trend.results[0].name} {first}—{last} 年逐年走势见图。")
     if citations:
         parts.append(_policy_paragraph(citations))
     text = "\n\n".join(p for p in parts if p)
@@ -119,12 +131,19 @@ def _describe(ind: IndicatorResult, q: QueryResult) -> str:
     return "".join(lines)
 
 
-def _target_sentence(ind: IndicatorResult, citations: list[Citation]) -> str:
-    """Compare with a target only when a cited passage comes from the document that states it."""
-    target = ind.target
-    if target is None or not citations or len(ind.rows) != 1 or ind.rows[0].value is None:
+def _target_sentence(ind: IndicatorResult, q: QueryResult, target: Target, citations: list[Citation]) -> str:
+    """Compare with a target only when a cited passage comes from the document that states it, the
+    period lies in the years the target is set for, and the figure is the hospital's or a campus's
+    (a hospital target says nothing about one department)."""
+    if len(ind.rows) != 1 or ind.rows[0].keys or ind.rows[0].value is None:
         return ""
-    source = next((c for c in citations if c.doc_number and c.doc_number in target.document), None)
+    if q.query.filters.get("department") or q.query.filters.get("doctor"):
+        return ""
+    if (target.applies_from and q.query.start < target.applies_from) or (
+        target.applies_to and q.query.end > target.applies_to
+    ):
+        return ""
+    source = next((c for c in citations if _states(c, target)), None)
     if source is None:
         return ""
     value = ind.rows[0].value
@@ -135,12 +154,32 @@ def _target_sentence(ind: IndicatorResult, citations: list[Citation]) -> str:
         ">=": value >= target.value,
         "=": value == target.value,
     }[target.comparator]
-    whose = "医院内部目标" if source.scope == "internal" else "国家政策目标"
+    whose = "本院内部目标（医院自行设定，不是国家规定）" if target.kind == "internal" else "国家政策目标"
     verdict = "符合" if met else "未达到"
+    caveat = f"说明：{target.note}" if target.note else ""
     return (
         f"对照{whose}（{source.label}：{target.scope}，{target.comparator} {_fmt(target.value, 2)}{ind.unit}），"
-        f"本期 {_fmt(value, ind.precision)}{ind.unit}，{verdict}该目标。"
+        f"本期 {_fmt(value, ind.precision)}{ind.unit}，{verdict}该目标。{caveat}"
     )
+
+
+def _policy_caliber(ind: IndicatorResult, q: QueryResult, citations: list[Citation]) -> str:
+    if len(ind.rows) != 1 or ind.rows[0].value is None:
+        return ""
+    unit = "" if ind.unit in ("无量纲", "比值") else ind.unit
+    lines = [
+        f"政策目标按“{ind.name}”口径设定：同期该口径为 {_fmt(ind.rows[0].value, ind.precision)}{unit}"
+        f"（{ind.definition.rstrip('。')}）。"
+    ]
+    lines += [_target_sentence(ind, q, t, citations) for t in ind.targets]
+    return "".join(lines)
+
+
+def _states(citation: Citation, target: Target) -> bool:
+    """Whether a cited passage comes from the document a target is taken from."""
+    if target.kind == "internal":
+        return citation.scope == "internal" and bool(citation.title) and citation.title in target.document
+    return bool(citation.doc_number) and citation.doc_number in target.document
 
 
 def _explain(ind: dict[str, Any]) -> str:
@@ -161,9 +200,19 @@ def _policy_paragraph(citations: list[Citation]) -> str:
     lines = ["相关政策与文件："]
     for n, c in enumerate(citations, start=1):
         origin = "医院内部文件" if c.scope == "internal" else c.issuer
-        snippet = re.sub(r"\s+", " ", re.sub(r"^#+ .*$", "", c.text, flags=re.M)).strip()[:160]
+        snippet = _shorten(re.sub(r"\s+", " ", re.sub(r"^#+ .*$", "", c.text, flags=re.M)).strip(), 160)
         lines.append(f"[{n}] {c.label}（{origin}）：{snippet}")
     return "\n".join(lines)
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Cut at ``limit`` characters, but never inside a number: 79.8 cut to 7 would be a new figure."""
+    if len(text) <= limit:
+        return text
+    cut = limit
+    while cut > 0 and re.match(r"[\d.,]", text[cut]) and re.match(r"[\d.,]", text[cut - 1]):
+        cut -= 1
+    return text[:cut].rstrip(".,") + "…"
 
 
 def _table(ind: IndicatorResult, q: QueryResult) -> dict[str, Any]:
@@ -206,8 +255,10 @@ def allowed_numbers(results: list[ToolResult]) -> set[str]:
             found.add(_canon(f"{abs(value):.{p}f}"))
 
     for r in results:
-        blob = r.model_dump_json()  # dates, codes, document numbers, passage text, explain/list data
-        found.update(_canon(n) for n in _NUMBER.findall(blob))
+        # dates, codes, document numbers, passage text, explain/list data; read from the strings
+        # themselves, since JSON would escape a line break before a number (\n3 reads as n3)
+        for text in _strings(r.model_dump(mode="json")):
+            found.update(_canon(n) for n in _NUMBER.findall(text))
         if r.query:
             for ind in r.query.results:
                 for row in ind.rows:
@@ -215,11 +266,19 @@ def allowed_numbers(results: list[ToolResult]) -> set[str]:
                     for comp in row.comparisons.values():
                         add(comp.value, ind.precision)
                         add(comp.change)
-                if ind.target:
-                    add(ind.target.value)
+                for target in ind.targets:
+                    add(target.value)
                 found.add(str(len(ind.rows)))
         found.update({str(len(r.data.get("indicators", []))), str(len(r.data.get("values", [])))})
     return found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return [str(value)] if value is not None else []
 
 
 def check_numbers(text: str, results: list[ToolResult]) -> None:

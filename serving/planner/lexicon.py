@@ -54,14 +54,17 @@ class Lexicon:
             for canonical, names in (extra.get(kind) or {}).items():
                 for name in names:
                     self.terms.setdefault(normalise(name), (kind, canonical))
-        for name, group in (extra.get("department_groups") or {}).items():
-            self.terms.setdefault(normalise(name), ("department_group", group))
         self.doctors = {m.name: m for m in dimensions.members.get("doctor", [])}
         self.departments_by_group: dict[str, list[str]] = {}
         for member in dimensions.members.get("department", []):
             self.departments_by_group.setdefault(member.attributes.get("dept_group", ""), []).append(
                 member.name
             )
+        for name, group in (extra.get("department_groups") or {}).items():
+            if isinstance(group, list):  # 神经科: a group by name only, listed in aliases.yaml
+                self.departments_by_group[name] = group
+                group = name
+            self.terms[normalise(name)] = ("department_group", group)
         self._pattern = re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True)))
         self._indicator_sounds = {
             tuple(lazy_pinyin(term)): canonical
@@ -76,8 +79,14 @@ class Lexicon:
             for m in self._pattern.finditer(norm)
             if not _inside_word(norm, m.start(), m.end(), m.group(0))
         ]
-        found += self._by_sound(norm, found)
-        found += self._doctors(norm)
+        # a sound-alike may be longer than an exact name inside it: 门诊次均费用增服 is 门诊次均费用增幅
+        for heard in self._by_sound(norm, [m for m in found if m.kind != "indicator"]):
+            inside = [m for m in found if heard.start <= m.start and m.end <= heard.end]
+            crossing = [m for m in found if m.start < heard.end and heard.start < m.end and m not in inside]
+            if crossing or any(m.end - m.start >= heard.end - heard.start for m in inside):
+                continue
+            found = [m for m in found if m not in inside] + [heard]
+        found += self._doctors(norm, found)
         return sorted(found, key=lambda m: m.start)
 
     def _by_sound(self, norm: str, taken: list[Mention]) -> list[Mention]:
@@ -100,15 +109,16 @@ class Lexicon:
                     covered.update(span)
         return found
 
-    def _doctors(self, norm: str) -> list[Mention]:
-        # a doctor's name is only read as one when the question talks about doctors: names are common words
-        if not re.search(r"医生|大夫|主任|医师|doctor|dr\.?", norm):
-            return []
+    def _doctors(self, norm: str, found: list[Mention]) -> list[Mention]:
+        """A doctor's name counts when the question talks about doctors or the name follows a
+        department (骨科黄杰): names are common words otherwise."""
+        about_doctors = bool(re.search(r"医生|大夫|主任|医师|doctor|dr\.?", norm))
+        after_department = {m.end for m in found if m.kind == "department"}
         return [
             Mention("doctor", name, i, i + len(name), name)
             for name in self.doctors
             for i in [norm.find(name)]
-            if i >= 0
+            if i >= 0 and (about_doctors or i in after_department)
         ]
 
 

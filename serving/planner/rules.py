@@ -12,12 +12,16 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from rapidfuzz import fuzz, process
+
 from indicators import Catalog, Filters, IndicatorQuery, Ranking
-from indicators.matching import close_matches
+from indicators.errors import UnknownIndicatorError
 from indicators.query.dimensions import DimensionIndex
 from retrieval.text import normalise
+from serving.planner import patterns as P
+from serving.planner.clarify import Clarifier
 from serving.planner.lexicon import Lexicon, Mention
-from serving.planner.timeexpr import number, resolve_period
+from serving.planner.timeexpr import Period, number, resolve_period
 from serving.tools import (
     Clarification,
     ExplainIndicatorArgs,
@@ -31,106 +35,25 @@ from serving.tools import (
     Refusal,
     SearchPolicyArgs,
     SearchPolicyCall,
+    ToolCall,
     Turn,
 )
 
-_REFUSALS = [
-    (
-        "injection",
-        r"忽略(?:之前|以上|前面|上面|所有)?的?(?:指令|指示|提示|规则|设定)|ignore (?:all |the )?(?:previous|above|prior) "
-        r"(?:instructions|prompts?)|system prompt|系统提示词?|jailbreak|越狱|drop\s+table|delete\s+from|"
-        r"select\s+\*|执行(?:sql|SQL|语句)|原始数据|明细数据|raw data|导出(?:全部|所有)",
-        "我只能通过指标接口回答汇总后的运营指标，不能执行任意指令、运行 SQL 或导出原始数据。"
-        "可以问我某个指标的数值、口径、趋势、排名或相关政策，例如“本年药占比是多少，同比如何”。",
-    ),
-    (
-        "patient_data",
-        r"身份证|(?<!电子)病历(?!应用)|病案号|住院号|住院记录|就诊记录|名单|"
-        r"(?:病人|患者)[张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2}|"
-        r"id numbers|names? (?:and|of) .{0,30}patients|patients?'? names|门诊号|手机号|联系电话|家庭住址|患者(?:姓名|名单|信息|隐私|明细)|病人(?:名单|姓名|信息)|"
-        r"哪些(?:患者|病人)|(?:患者|病人)是谁|patient (?:names?|list|records?|ids?)|who (?:was|were) the patients?",
-        "患者个人信息不会通过本助手提供：我只读取汇总后的指标，不含任何可识别患者身份的数据。"
-        "可以问我全院、院区、科室或医生层面的汇总指标。",
-    ),
-    (
-        "clinical_advice",
-        r"怎么治疗?|如何治疗|治疗方案|用药建议|吃什么药|开什么药|用什么(?:药|抗生素|抗菌药)|该用什么|(?:能|可以)吃|吃多少|剂量|用量多少|诊断一下|是什么病|"
-        r"treat(?:ment)? for|what dose|dosage|diagnos",
-        "我是医院运营助手，不提供诊断、治疗或用药建议，请咨询临床医生。"
-        "可以问我运营指标或相关政策，例如某科室的平均住院日、抗菌药物使用强度。",
-    ),
-]
-_OUT_OF_SCOPE = (
-    "这个问题超出了医院运营分析的范围。我可以回答指标数值（如药占比、次均费用、平均住院日）、"
-    "指标口径、科室排名、同比环比，以及相关政策规定。"
+# phrases naming an indicator system, longest first (二级国考 before 国考)
+_SYSTEMS = (
+    ("二级国考", "二级国考"),
+    ("二级公立医院绩效考核", "二级国考"),
+    ("三级公立医院绩效考核", "国考"),
+    ("公立医院绩效考核", "国考"),
+    ("国考", "国考"),
+    ("national assessment", "国考"),
+    ("三级医院评审", "三级医院评审"),
+    ("评审", "三级医院评审"),
+    ("基础运营", "基础运营"),
+    ("日常运营", "基础运营"),
 )
-
-_POLICY = re.compile(
-    r"政策|规定|要求|文件|文号|标准|达标|目标值?|红线|依据|条例|办法|通知|意见|限定支付|考核要求|上限|不超过|合规|"
-    r"policy|regulation|rule|target|requirement"
-)
-_MEETS_TARGET = re.compile(r"达标|符合|满足|超标|合规|达到(?:了)?(?:目标|要求)|meets?|on target|complian")
-_EXPLAIN = re.compile(
-    r"口径|怎么算|如何计算|计算公式|公式|定义|什么意思|是什么指标|指什么|含义|how is .* (?:calculated|computed)|definition|define"
-)
-_LIST_INDICATORS = re.compile(
-    r"(?:有|包括|包含)?哪些指标|指标(?:目录|清单|列表)|能查(?:哪些|什么)|what indicators|which indicators|list (?:of )?indicators"
-)
-_LIST_DIMENSION = re.compile(r"(?:有|包括)哪些(科室|院区|医生|医保类型)|(科室|院区|医生)(?:列表|清单|名单)")
-_YOY = re.compile(
-    r"同比|比去年|较去年|上年同期|去年同期|同期相比|增长|增幅|增减|涨了|降了|变化|升了|上升|下降|year[- ]over[- ]year|yoy|compared (?:with|to) last year|growth|change"
-)
-_MOM = re.compile(
-    r"环比|比上月|较上月|比上个月|比上季度|较上季度|month[- ]over[- ]month|mom\b|vs\.? last month"
-)
-_GROUPS = [
-    (
-        "department",
-        r"按科室|各科室|分科室|各个科室|每个科室|科室(?:分布|对比|排名|排行)|哪个科室|哪些科室|by department|per department|each department|which department",
-    ),
-    (
-        "campus",
-        r"按院区|各院区|分院区|各个院区|每个院区|院区(?:分布|对比)|哪个院区|by campus|each campus|which campus",
-    ),
-    ("doctor", r"按医生|各医生|每个医生|医生(?:排名|排行)|哪个医生|哪位医生|by doctor|which doctor"),
-    ("insurance", r"按医保|各医保|分医保|医保类型(?:分布|对比)|by insurance"),
-    ("visit_type", r"门诊(?:和|与|、)急诊(?:和|与|、)?住院?分别|按就诊类型|by visit type"),
-    ("quarter", r"按季度?|每个?季度|各个?季度|分季度|逐季|by quarter|quarterly"),
-    ("month", r"每个月|每月|按月|逐月|分月|月度|各月|by month|monthly|each month"),
-    ("year", r"每年|按年|逐年|各年|历年|分年度|by year|yearly|annual"),
-]
-_TREND = re.compile(r"趋势|走势|变化情况|trend")
-_TOP = re.compile(r"(?:排名|排行)?前\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|top\s*(?P<en>\d+)")
-_BOTTOM = re.compile(
-    r"(?:倒数|后)\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|bottom\s*(?P<en>\d+)"
-)
-_HIGHEST = re.compile(r"最高|最多|最大|最长|highest|most|largest|longest")
-_LOWEST = re.compile(r"最低|最少|最小|最短|lowest|least|smallest|shortest")
-_RANKING = re.compile(r"排个?名|排行|排序|rank")
-_WHOLE_HOSPITAL = re.compile(r"全院|整个医院|全医院|whole hospital|hospital-wide|overall")
-_REPLACE = re.compile(r"换成|改成|换为|改为|看看|switch to|instead")
-_FIGURE = re.compile(
-    r"多少|是多少|几|怎么样|如何|情况|数据|水平|高不高|达到|统计|查询|查一下|看一下|how much|how many|what (?:is|was|were)"
-)
-_OPERATIONS = re.compile(
-    r"指标|科室|院区|医院|医保|收入|费用|病床|床位|手术|住院|门诊|出院|药|耗材|DRG|DIP|国考|评审|考核|医生",
-    re.I,
-)
-_ENGLISH_PERIODS = [
-    (re.compile(r"\bthis year\b|\bytd\b|year to date"), "今年"),
-    (re.compile(r"\blast year\b|\bprevious year\b"), "去年"),
-    (re.compile(r"\bthis month\b"), "本月"),
-    (re.compile(r"\blast month\b|\bprevious month\b"), "上个月"),
-    (re.compile(r"\bthis quarter\b"), "本季度"),
-    (re.compile(r"\blast quarter\b|\bprevious quarter\b"), "上季度"),
-    (re.compile(r"\b(?:past|last) (?:12|twelve) months\b"), "近12个月"),
-    (re.compile(r"\b(?:past|last) (?:three|3) years\b"), "近三年"),
-    (re.compile(r"\bq([1-4]) (\d{4})\b"), r"\2年第\1季度"),
-    (re.compile(r"\b(?:first half|h1) (?:of )?(\d{4})\b"), r"\1年上半年"),
-    (re.compile(r"\b(?:first half|h1) (?:of )?last year\b"), "去年上半年"),
-    (re.compile(r"\b(?:first half|h1) (?:of )?(?:this year)?\b"), "上半年"),
-    (re.compile(r"\b(?:in |for )?(20\d{2})\b"), r"\1年"),
-]
+# where one question asks two things: 今年门诊人次，以及去年的出院人次
+_CLAUSE = re.compile(r"[，,；;。]|以及|另外|还有|同时|和|与|及")
 
 
 class RulesPlanner:
@@ -139,72 +62,157 @@ class RulesPlanner:
     def __init__(self, catalog: Catalog, dimensions: DimensionIndex, as_of: date, data_start: date) -> None:
         self.catalog = catalog
         self.lexicon = Lexicon(catalog, dimensions)
+        self.clarifier = Clarifier(catalog, dimensions, self.lexicon)
         self.as_of = as_of
         self.data_start = data_start
 
     def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan:
         text = normalise(question.strip())
-        for category, pattern, message in _REFUSALS:
+        for category, pattern, message in P.REFUSALS:
             if re.search(pattern, text, flags=re.I):
                 return Plan(refusal=Refusal(category=category, message=message))
+        if P.OFF_TOPIC.search(text):
+            return Plan(refusal=Refusal(category="out_of_scope", message=P.OUT_OF_SCOPE))
+        if history and history[-1].plan.clarification:
+            resolved = self.clarifier.resolve(text, history[-1].question)
+            if resolved:  # 心内科 after “内科包含多个科室”: plan the first question with the choice in it
+                return self.plan(resolved, history[:-1])
+
         mentions = self.lexicon.find(text)
-        previous = _previous_query(history)
-        ambiguous = self._ambiguity(mentions)
-        if ambiguous:
-            return Plan(clarification=ambiguous)
-
-        if _LIST_INDICATORS.search(text):
-            system = next((s for s in ("二级国考", "国考", "三级医院评审", "基础运营") if s in text), None)
-            return Plan(calls=[ListIndicatorsCall(arguments=ListIndicatorsArgs(query="", system=system))])
-        listed = _LIST_DIMENSION.search(text)
-        if listed:
-            word = listed.group(1) or listed.group(2)
-            dim = {"科室": "department", "院区": "campus", "医生": "doctor", "医保类型": "insurance"}[word]
-            return Plan(calls=[ListDimensionValuesCall(arguments=ListDimensionValuesArgs(dimension=dim))])
-
         names = list(dict.fromkeys(m.canonical for m in mentions if m.kind == "indicator"))
-        wants_policy = bool(_POLICY.search(text))
+        listing = self._listing(text, names)
+        if listing:
+            return Plan(calls=[listing])
+        ambiguous = self.clarifier.ambiguity(text, mentions)
+        if ambiguous:
+            return Plan(clarification=ambiguous.clarification)
+
+        previous = self._previous_query(history)
+        # the words around the names: 政策口径药占比 names an indicator, it does not ask for a policy
+        free = _blank(text, [m for m in mentions if m.kind == "indicator"])
+        wants_policy = bool(P.POLICY.search(free))
         if not names and previous is None:
             if wants_policy:
                 return Plan(calls=[_policy_call(question)])
-            return self._unknown_indicator(text, mentions)
-        if names and _EXPLAIN.search(text) and not _FIGURE.search(text):
-            return Plan(
-                calls=[ExplainIndicatorCall(arguments=ExplainIndicatorArgs(indicator=n)) for n in names]
-            )
+            return self._unknown_indicator(text)
+        subjects = names or list(previous.indicators)
+        wants_explain = bool(P.EXPLAIN.search(free))
+        wants_figure = bool(P.FIGURE.search(P.EXPLAIN.sub(" ", free)))
+        if wants_explain and not wants_figure:
+            return Plan(calls=_explain_calls(subjects))
         unavailable = [n for n in names if self.catalog.get(n).status == "not_available"]
         if unavailable:
-            return Plan(
-                calls=[ExplainIndicatorCall(arguments=ExplainIndicatorArgs(indicator=n)) for n in unavailable]
-            )
-        if names and wants_policy and not _FIGURE.search(text) and not _MEETS_TARGET.search(text):
-            return Plan(calls=[_policy_call(question)])
+            return Plan(calls=_explain_calls(unavailable))
+        has_period = resolve_period(P.english_periods(text), self.as_of, self.data_start) is not None
+        figure_besides_target = P.FIGURE.search(P.TARGET_VALUE.sub(" ", free)) or has_period
+        if wants_policy and not figure_besides_target and not P.MEETS_TARGET.search(free):
+            return Plan(calls=[_policy_call(question if names else " ".join(subjects) + " " + question)])
 
-        query = self._query(text, names, mentions, previous)
-        calls: list = [QueryIndicatorCall(arguments=query)]
-        if wants_policy and _MEETS_TARGET.search(text):
-            calls.append(_policy_call(" ".join(query.indicators) + " 政策要求 目标"))
+        queries = self._clause_queries(text, mentions) or [self._query(text, names, mentions, previous)]
+        calls: list[ToolCall] = [QueryIndicatorCall(arguments=q) for q in queries]
+        if wants_explain:
+            calls += _explain_calls(names)
+        if wants_policy:
+            indicators = [n for q in queries for n in q.indicators]
+            calls.append(_policy_call(" ".join(dict.fromkeys(indicators)) + " 政策要求 目标"))
         return Plan(calls=calls)
 
     # ------------------------------------------------------------------ parts
+    def _listing(self, text: str, names: list[str]) -> ToolCall | None:
+        if P.LIST_INDICATORS.search(text):
+            system = next((s for phrase, s in _SYSTEMS if phrase in text), None)
+            topic = P.INDICATOR_TOPIC.search(text)
+            query = topic.group(1) if topic and not any(p in topic.group(1) for p, _ in _SYSTEMS) else ""
+            return ListIndicatorsCall(arguments=ListIndicatorsArgs(query=query, system=system))
+        listed = None if names else P.LIST_DIMENSION.search(text)
+        if listed:
+            dimension = P.DIMENSION_WORDS[listed.group(2) or listed.group(3)]
+            surname = re.search(r"姓([\u4e00-\u9fff])", text)
+            query = surname.group(1) if surname else (listed.group(1) or "").strip()
+            return ListDimensionValuesCall(
+                arguments=ListDimensionValuesArgs(dimension=dimension, query=query)
+            )
+        return None
+
+    def _previous_query(self, history: Sequence[Turn]) -> IndicatorQuery | None:
+        """What a follow-up builds on: the last query, or the indicator the last turn explained or
+        looked up in the regulations (药占比怎么算 → 那去年是多少)."""
+        for turn in reversed(history):
+            plan = turn.plan
+            if plan.clarification and plan.clarification.pending:
+                return plan.clarification.pending
+            if plan.indicator_calls:
+                return plan.indicator_calls[-1].arguments
+            named = [c.arguments.indicator for c in plan.calls if isinstance(c, ExplainIndicatorCall)]
+            if not named and any(isinstance(c, SearchPolicyCall) for c in plan.calls):
+                named = [m.canonical for m in self.lexicon.find(turn.question) if m.kind == "indicator"]
+            names = list(dict.fromkeys(self._computable(named)))
+            if names:
+                return IndicatorQuery(indicators=names, start=date(self.as_of.year, 1, 1), end=self.as_of)
+        return None
+
+    def _computable(self, names: list[str]) -> list[str]:
+        found = []
+        for name in names:
+            try:
+                indicator = self.catalog.get(name)
+            except UnknownIndicatorError:  # an earlier turn of another planner may have named anything
+                continue
+            if indicator.status != "not_available":
+                found.append(indicator.name)
+        return found
+
+    def _clause_queries(self, text: str, mentions: list[Mention]) -> list[IndicatorQuery]:
+        """One query per clause when the clauses name different periods; otherwise none."""
+        clauses, start = [], 0
+        for sep in [*_CLAUSE.finditer(text), None]:
+            clauses.append((start, sep.start() if sep else len(text)))
+            start = sep.end() if sep else 0  # a clause starts after its separator: 和去年 is no comparison
+        named: list[tuple[str, list[Mention], Period | None]] = []
+        for begin, end in clauses:
+            inside = [m for m in mentions if m.kind == "indicator" and begin <= m.start < end]
+            if inside:
+                part = text[begin:end]
+                named.append(
+                    (part, inside, resolve_period(P.english_periods(part), self.as_of, self.data_start))
+                )
+        periods = {(p.start, p.end) for _, _, p in named if p}
+        if len(named) < 2 or len(periods) < 2:
+            return []
+        others = [m for m in mentions if m.kind != "indicator"]
+        queries, period = [], None
+        for part, inside, own in named:
+            period = own or period
+            names = list(dict.fromkeys(m.canonical for m in inside))
+            queries.append(self._query(part, names, inside + others, None, period))
+        return queries
+
     def _query(
-        self, text: str, names: list[str], mentions: list[Mention], previous: IndicatorQuery | None
+        self,
+        text: str,
+        names: list[str],
+        mentions: list[Mention],
+        previous: IndicatorQuery | None,
+        default_period: Period | None = None,
     ) -> IndicatorQuery:
+        adding = bool(names) and previous is not None and bool(P.ADD_INDICATOR.search(text))
         base = (
             previous
-            if previous is not None and (not names or _REPLACE.search(text) or _follow_up(text))
+            if previous is not None and (not names or adding or P.REPLACE.search(text) or _follow_up(text))
             else None
         )
-        rest = _english_periods(text)
-        period = resolve_period(rest, self.as_of, self.data_start)
-        if period:
+        if adding:
+            names = list(dict.fromkeys([*previous.indicators, *names]))
+        rest = P.english_periods(text)
+        period = resolve_period(rest, self.as_of, self.data_start) or default_period
+        if period and period.text:
             rest = rest.replace(period.text, " ")
         for m in mentions:
             if m.kind == "indicator":
                 rest = rest.replace(m.text, " ")  # 增幅 in 医疗收入增幅, 比 in 药占比 are not comparisons
 
         filters = base.filters.model_copy(deep=True) if base else Filters()
-        if _WHOLE_HOSPITAL.search(text):
+        if P.WHOLE_HOSPITAL.search(text):
             filters.campus, filters.department, filters.doctor = [], [], []
         for kind in ("campus", "department", "doctor", "insurance"):
             values = list(dict.fromkeys(m.canonical for m in mentions if m.kind == kind))
@@ -217,24 +225,24 @@ class RulesPlanner:
             filters.visit_type = visit
 
         group_by = list(base.group_by) if base and period is None else []
-        for key, pattern in _GROUPS:
+        for key, pattern in P.GROUPS:
             if re.search(pattern, rest) and key not in group_by:
                 group_by.append(key)
         for key, values in filters.active().items():
-            if len(values) > 1 and key not in group_by:
+            if len(values) > 1 and key not in group_by and not P.COMBINED.search(text):
                 group_by.insert(0, key)  # 心内科和呼吸科对比: one row each
         if not any(g in group_by for g in ("year", "quarter", "month")):
             if period and period.grain:
                 group_by.append(period.grain)  # 近三年 → by year, 近12个月 → by month
-            elif _TREND.search(rest):
+            elif P.TREND.search(rest):
                 group_by.append("month")
 
         compare = list(base.compare) if base else []
-        if _YOY.search(rest) and "yoy" not in compare and not _MOM.search(rest.replace("同比和环比", "")):
+        if P.YOY.search(rest) and "yoy" not in compare and not P.MOM.search(rest.replace("同比和环比", "")):
             compare.append("yoy")
         if ("同比" in rest or re.search(r"last year", rest)) and "yoy" not in compare:
             compare.append("yoy")
-        if _MOM.search(rest) and "mom" not in compare:
+        if P.MOM.search(rest) and "mom" not in compare:
             compare.append("mom")
         compare = [c for c in ("yoy", "mom") if c in compare]
 
@@ -262,52 +270,58 @@ class RulesPlanner:
         )
 
     def _rank(self, text: str, group_by: list[str]) -> Ranking | None:
-        for pattern, order in ((_TOP, "desc"), (_BOTTOM, "asc")):
+        for pattern, order in ((P.TOP, "desc"), (P.BOTTOM, "asc")):
             m = pattern.search(text)
             if m:
                 return Ranking(order=order, limit=max(1, min(100, number(m["n"] or m["en"]))))
         count = re.search(r"(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:个|名|位|家)", text)
         limit = number(count["n"]) if count else 1
-        if _HIGHEST.search(text):
+        if P.HIGHEST.search(text):
             return Ranking(order="desc", limit=limit)
-        if _LOWEST.search(text):
+        if P.LOWEST.search(text):
             return Ranking(order="asc", limit=limit)
-        if _RANKING.search(text):
+        if P.RANKING.search(text):
             return Ranking(order="desc", limit=10)
         return None
 
-    def _ambiguity(self, mentions: list[Mention]) -> Clarification | None:
-        for m in mentions:
-            if m.kind == "department_group":
-                options = self.lexicon.departments_by_group.get(m.canonical, [])
-                return Clarification(
-                    slot="department",
-                    question=f"“{m.text}”包含多个科室，请问是哪一个？",
-                    options=options,
-                )
-        return None
-
-    def _unknown_indicator(self, text: str, mentions: list[Mention]) -> Plan:
-        if not _OPERATIONS.search(text):
-            return Plan(refusal=Refusal(category="out_of_scope", message=_OUT_OF_SCOPE))
-        phrase = re.sub(r"[，。？！,.?!\s]|是多少|多少|怎么样|情况|医院|全院|本年|今年|去年|的", "", text)
+    def _unknown_indicator(self, text: str) -> Plan:
+        if not P.OPERATIONS.search(text):
+            return Plan(refusal=Refusal(category="out_of_scope", message=P.OUT_OF_SCOPE))
+        period = resolve_period(P.english_periods(text), self.as_of, self.data_start)
+        phrase = text.replace(period.text, "") if period and period.text else text
+        phrase = re.sub(r"[，。？！,.?!\s]|是多少|多少|怎么样|情况|医院|全院|我们|的", "", phrase)
         labels = [i.name for i in self.catalog.indicators.values() if i.status != "not_available"]
-        options = close_matches(phrase, labels, limit=5, cutoff=50) if phrase else []
+        scored = (
+            process.extract(phrase, labels, scorer=fuzz.ratio, limit=5, score_cutoff=50) if phrase else []
+        )
+        # the close ones only: 入院人次 → 出院人次, not every indicator that shares 人次
+        options = [label for label, score, _ in scored if score >= scored[0][1] - 10]
+        asked = f"指标目录中没有“{phrase}”" if phrase else "没有找到您说的指标"
         return Plan(
             clarification=Clarification(
                 slot="indicator",
-                question="没有找到您说的指标，请问是下面哪一个？也可以问“有哪些指标”查看全部。",
+                question=f"{asked}，请问是下面哪一个？也可以问“有哪些指标”查看全部。",
                 options=options,
             )
         )
+
+
+def _blank(text: str, mentions: list[Mention]) -> str:
+    for m in mentions:
+        text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+    return text
 
 
 def _policy_call(question: str) -> SearchPolicyCall:
     return SearchPolicyCall(arguments=SearchPolicyArgs(query=question.strip()[:500], k=3))
 
 
+def _explain_calls(names: list[str]) -> list[ToolCall]:
+    return [ExplainIndicatorCall(arguments=ExplainIndicatorArgs(indicator=n)) for n in names]
+
+
 def _follow_up(text: str) -> bool:
-    return bool(re.search(r"呢[？?]?$|那|再|换成|改成|按.*看|也|同样|还有|what about|and ", text))
+    return bool(re.search(r"呢[？?]?$|那|再|换成|改成|按.*看|也|同样|还有|一起|what about|and ", text))
 
 
 def _visit_type(text: str, names: list[str]) -> list[str]:
@@ -316,19 +330,3 @@ def _visit_type(text: str, names: list[str]) -> list[str]:
         return []
     found = [v for v in ("门诊", "急诊", "住院") if re.search(v + r"(?:患者|病人|部分|的)?", text)]
     return found if len(found) == 1 else []
-
-
-def _english_periods(text: str) -> str:
-    for pattern, replacement in _ENGLISH_PERIODS:
-        text = pattern.sub(replacement, text)
-    return text
-
-
-def _previous_query(history: Sequence[Turn]) -> IndicatorQuery | None:
-    """What a follow-up builds on: the last query, or the query a clarification left pending."""
-    for plan in (turn.plan for turn in reversed(history)):
-        if plan.clarification and plan.clarification.pending:
-            return plan.clarification.pending
-        if plan.indicator_calls:
-            return plan.indicator_calls[-1].arguments
-    return None

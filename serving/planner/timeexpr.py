@@ -17,8 +17,9 @@ from dateutil.relativedelta import relativedelta
 
 _N = r"[0-9〇零一二两三四五六七八九十]+"
 _SEP = r"(?:至|到|-|~|—|－|～)"
-# "比去年(同期)", "较上年同期" name the comparison (同比), not the period; "药占比去年" is not one of them
-_COMPARISON = re.compile(r"(?:(?<!占)比|较|与|和|相比|对比)(?:上年|去年)(?:同期)?")
+# "比去年(同期)", "较上季度", "和去年比" name the comparison (同比, 环比), not the period; "药占比去年"
+# is not one of them
+_COMPARISON = re.compile(r"(?:(?<!占)比|较|与|和|跟|相比|对比)(?:上年|去年|上一?个?季度|上一?个?月|上期)(?:同期)?")
 
 
 def _year_pattern(g: str) -> str:
@@ -163,6 +164,13 @@ def _whole_year(m: re.Match, as_of: date, _: date):
     return date(year, 1, 1), date(year, 12, 31), None
 
 
+def _year_range(m: re.Match, as_of: date, _: date):
+    first, last = _year(m, "y", as_of), _year(m, "y2", as_of)
+    if first is None or last is None or last < first:
+        return None
+    return date(first, 1, 1), date(last, 12, 31), None
+
+
 def _iso_range(m: re.Match, as_of: date, _: date):
     try:
         return date.fromisoformat(m["a"]), date.fromisoformat(m["b"]), None
@@ -172,6 +180,7 @@ def _iso_range(m: re.Match, as_of: date, _: date):
 
 _RULES = [
     (re.compile(r"(?P<a>\d{4}-\d{2}-\d{2})\s*" + _SEP + r"\s*(?P<b>\d{4}-\d{2}-\d{2})"), _iso_range),
+    (re.compile(rf"{Y1}{_SEP}{Y2}(?!\d|[一二三四五六七八九十]+月)"), _year_range),
     (re.compile(rf"{Y1}?(?P<m1>{_N})月?份?{_SEP}{Y2}?(?P<m2>{_N})月份?"), _month_range),
     (re.compile(rf"{Y1}?(?P<part>上半年|下半年|前三季度)"), _half),
     (re.compile(rf"{Y1}?(?:第?(?P<q>[1-4一二三四])季度|[Qq](?P<qq>[1-4]))"), _any_quarter),

@@ -32,7 +32,7 @@ def test_indicator_detail_has_versions_and_lineage(client) -> None:
     body = client.get("/api/v1/indicators/药占比（不含中药饮片）").json()
     assert [v["version"] for v in body["indicator"]["versions"]] == ["1.0", "2.0"]
     assert "fact_outpatient_fee.amount" in body["lineage"]["raw_columns"]
-    assert body["indicator"]["target"]["value"] == 30
+    assert {t["kind"]: t["value"] for t in body["indicator"]["targets"]} == {"national": 30, "internal": 35}
     assert "百分点" in body["comparison_rule"]
 
 

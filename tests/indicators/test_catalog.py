@@ -74,10 +74,30 @@ def test_unverified_facts_are_marked_in_the_caliber_note() -> None:
 def test_targets_cite_a_document_and_no_national_40_percent_drug_rule() -> None:
     catalog = default_catalog()
     for ind in catalog.indicators.values():
-        if ind.target:
-            assert ind.target.document and ind.target.reliability in {"V", "S", "M"}
-    assert catalog.get("药占比").target is None
-    assert catalog.get("药占比（不含中药饮片）").target.value == 30
+        for target in ind.targets:
+            assert target.document and target.reliability in {"V", "S", "M"}
+            # the hospital's own targets come from its internal document, never from a national one
+            assert (target.kind == "internal") == ("演示医院" in target.document), (ind.code, target)
+    assert catalog.get("药占比").targets == []
+    targets = {t.kind: t.value for t in catalog.get("药占比（不含中药饮片）").targets}
+    assert targets == {"national": 30, "internal": 35}
+
+
+def test_a_target_for_an_unknown_indicator_is_refused(tmp_path) -> None:
+    import shutil
+
+    from indicators.catalog import CATALOG_DIR, load_catalog
+    from indicators.errors import CatalogError
+
+    for path in CATALOG_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path)
+    (tmp_path / "targets.yaml").write_text(
+        "targets:\n  - {indicator: drug_ratoi, kind: internal, comparator: '<=', value: 1, scope: x, "
+        "document: y, reliability: V}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CatalogError, match=r"unknown indicator 'drug_ratoi'.*drug_ratio"):
+        load_catalog(tmp_path)
 
 
 @pytest.mark.parametrize(

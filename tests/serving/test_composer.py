@@ -31,3 +31,44 @@ def test_a_planted_wrong_number_is_caught(results) -> None:
     assert planted != text
     with pytest.raises(UnsupportedNumberError):
         check_numbers(planted, tool_results)
+
+
+def test_a_figure_comes_with_its_yearly_trend_and_the_policy_caliber(results, warehouse: Warehouse) -> None:
+    plan, tool_results = results
+    context = [r for r in tool_results if r.role == "context"]
+    trend = next(r.query for r in context if r.query.query.group_by == ["year"])
+    assert trend.query.start == warehouse.data_start and len(trend.results[0].rows) >= 4
+    # 药占比 has no target itself; the policy targets are set on the 不含中药饮片 口径, fetched alongside
+    variant = next(r.query for r in context if not r.query.query.group_by)
+    assert variant.results[0].name == "药占比（不含中药饮片）"
+    answer = compose(plan, tool_results)
+    assert answer.chart["xAxis"]["data"][0].startswith(str(warehouse.data_start.year))
+    assert "政策目标按“药占比（不含中药饮片）”口径设定" in answer.text
+    # no knowledge base, no citation: no target comparison is made without the document that states it
+    assert "对照" not in answer.text and not answer.citations
+
+
+def test_targets_are_compared_only_with_the_stating_document_and_told_apart(warehouse, corpus_kb) -> None:
+    query = IndicatorQuery(indicators=["药占比（不含中药饮片）"], start="2023-01-01", end="2023-08-31")
+    plan = Plan(calls=[QueryIndicatorCall(arguments=query)])
+    tool_results = Executor(warehouse, default_catalog(), corpus_kb).run(plan.calls)
+    answer = compose(plan, tool_results)
+    cited = {c.doc_id for c in answer.citations}
+    if "internal-demo-2023-operations-targets" in cited:
+        assert "对照本院内部目标（医院自行设定，不是国家规定）" in answer.text
+    if not any(c.doc_number and c.doc_number in "国办发〔2015〕38号" for c in answer.citations):
+        assert "国家政策目标" not in answer.text
+    assert "对照" in answer.text  # the context search finds at least one of the two documents
+    # a department's figure is not held against a hospital target
+    by_department = IndicatorQuery(
+        **query.model_dump(exclude={"filters"}), filters={"department": ["心血管内科"]}
+    )
+    plan = Plan(calls=[QueryIndicatorCall(arguments=by_department)])
+    assert "对照" not in compose(plan, Executor(warehouse, default_catalog(), corpus_kb).run(plan.calls)).text
+
+
+def test_a_passage_is_never_cut_inside_a_number() -> None:
+    from serving.assistant.composer import _shorten
+
+    assert _shorten("床位使用率为 79.8% 左右", 9) == "床位使用率为 …"
+    assert _shorten("短文本", 9) == "短文本"
