@@ -19,9 +19,9 @@ from serving.assistant.assistant import WITHHELD_ANSWER, Assistant, AssistantRes
 from serving.tools import Plan
 from serving.tools import Turn as PlannedTurn
 
-# dev, dev2 (and dev3) are for developing the planners, each written by a different author who did
+# dev, dev2 and dev3 are for developing the planners, each written by a different author who did
 # not see the parser; heldout is only ever scored, never read while developing
-DEV_SPLITS = ("dev", "dev2")
+DEV_SPLITS = ("dev", "dev2", "dev3")
 SPLITS = (*DEV_SPLITS, "heldout")
 
 

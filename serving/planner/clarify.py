@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jieba
@@ -23,8 +24,11 @@ from serving.planner.timeexpr import number
 from serving.tools import Clarification
 
 _DOCTOR_BY_SURNAME = re.compile(r"([\u4e00-\u9fff])(?:医生|大夫|主任|医师)")
-_FILLER = re.compile(r"[的是要看那就吧呢啊呀选我个，。？！,.?!\s]|这个|那个|就是|还是")
+_FILLER = re.compile(r"[的是要看那就吧呢啊呀选我个嗯行，。？！,.?!\s]|这个|那个|就是|还是|也行|可以|好的")
 _ORDINAL = re.compile(r"第\s*([0-9一二两三四五六七八九十]+)\s*(?:个|项|位|种)?")
+_ENGLISH_ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+_ENGLISH_ORDINAL = re.compile(rf"\b({'|'.join(_ENGLISH_ORDINALS)})\b")
+_ALL = re.compile(r"两个都要|都要|都看|全部|全都|both|all of them")
 _MIN_GENERIC = 3  # 占比, 收入 (2 characters) are too general to ask about
 # endings that stand for a kind of figure rather than for a few indicators: every specific one
 # (门诊收入占比, 药品收入占比) is an alias already, so these alone are not worth a question
@@ -48,21 +52,26 @@ class Clarifier:
             for m in dimensions.members.get("doctor", [])
         }
 
-    def ambiguity(self, text: str, mentions: list[Mention]) -> Ambiguity | None:
+    def ambiguity(
+        self, text: str, mentions: list[Mention], departments: Sequence[str] = ()
+    ) -> Ambiguity | None:
+        """``departments``: the ones the conversation is about, when the question names none."""
         return (
             self._department_group(mentions)
             or self._generic_indicator(text, mentions)
-            or self._doctor_surname(text, mentions)
+            or self._doctor_surname(text, mentions, departments)
         )
 
-    def resolve(self, answer: str, question: str) -> str | None:
+    def resolve(self, answer: str, question: str, asked: Clarification) -> str | None:
         """The earlier question with the user's choice written in, or None when nothing was chosen."""
-        found = self.ambiguity(normalise(question), self.lexicon.find(question))
-        if found is None:
-            return None
-        choice = choose(answer, found.clarification.options, self.lexicon)
+        choice = choose(answer, asked.options, self.lexicon)
         if choice is None:
             return None
+        found = self.ambiguity(normalise(question), self.lexicon.find(question))
+        if (
+            found is None
+        ):  # an unknown indicator: the choice joins the question, the unknown name stays unread
+            return f"{normalise(question)} {choice}"
         suffix = "医生" if found.clarification.slot == "doctor" else ""
         return normalise(question).replace(found.text, choice + suffix, 1)
 
@@ -81,20 +90,26 @@ class Clarifier:
             for match in re.finditer(re.escape(term), text):
                 inside = any(s <= match.start() and match.end() <= e for s, e in indicator_spans)
                 if not inside:
-                    options = self.generic[term]
+                    rest = text[: match.start()] + text[match.end() :]
+                    options = _settled_by_context(self.generic[term], term, rest)
+                    if len(options) == 1:  # written out in full, the name replaces what was said of it
+                        said = _with_prefix(text, match.start(), options[0][: -len(term)]) + term
+                        return Ambiguity(Clarification(slot="indicator", question="", options=options), said)
                     question = f"“{term}”对应{len(options)}个指标，请问您要看哪一个？"
                     return Ambiguity(
                         Clarification(slot="indicator", question=question, options=options), term
                     )
         return None
 
-    def _doctor_surname(self, text: str, mentions: list[Mention]) -> Ambiguity | None:
+    def _doctor_surname(
+        self, text: str, mentions: list[Mention], earlier: Sequence[str] = ()
+    ) -> Ambiguity | None:
         if any(m.kind == "doctor" for m in mentions):
             return None
         match = _DOCTOR_BY_SURNAME.search(text)
         if not match:
             return None
-        departments = {m.canonical for m in mentions if m.kind == "department"}
+        departments = {m.canonical for m in mentions if m.kind == "department"} or set(earlier)
         options = [
             name
             for name, department in self.doctor_department.items()
@@ -107,6 +122,25 @@ class Clarifier:
         return Ambiguity(Clarification(slot="doctor", question=question, options=options), match.group(0))
 
 
+def _settled_by_context(options: list[str], term: str, rest: str) -> list[str]:
+    """The options whose distinguishing word the rest of the question says: 出院患者的次均费用 is
+    住院次均费用. All of them when it says none or several."""
+    said = [o for o in options if _distinguishing(o[: -len(term)]) in rest.replace("出院", "住院")]
+    return said if len(said) == 1 else options
+
+
+def _with_prefix(text: str, start: int, prefix: str) -> str:
+    """The words before ``start`` that belong to ``prefix``: 门诊收入中 before 医保基金的比例."""
+    for size in range(min(len(prefix), start), 0, -1):
+        if text[start - size : start] in prefix:
+            return text[start - size : start]
+    return ""
+
+
+def _distinguishing(prefix: str) -> str:
+    return prefix[:2] if len(prefix) >= 2 else prefix or "\0"
+
+
 def choose(answer: str, options: list[str], lexicon: Lexicon) -> str | None:
     """Which option an answer picks: by name or alias (心内科), by a unique part (住院的), by ordinal."""
     text = normalise(answer)
@@ -117,6 +151,11 @@ def choose(answer: str, options: list[str], lexicon: Lexicon) -> str | None:
     ordinal = _ORDINAL.search(text)
     if ordinal and 1 <= number(ordinal.group(1)) <= len(options):
         return options[number(ordinal.group(1)) - 1]
+    english = _ENGLISH_ORDINAL.search(text)
+    if english and _ENGLISH_ORDINALS.index(english.group(1)) < len(options):
+        return options[_ENGLISH_ORDINALS.index(english.group(1))]
+    if _ALL.search(text) and 1 < len(options) <= 3:
+        return "和".join(options)
     core = _FILLER.sub("", text)
     if len(core) >= 2:
         partial = [o for o in options if core in normalise(o)]

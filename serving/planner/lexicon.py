@@ -66,6 +66,11 @@ class Lexicon:
                 group = name
             self.terms[normalise(name)] = ("department_group", group)
         self._pattern = re.compile("|".join(re.escape(t) for t in sorted(self.terms, key=len, reverse=True)))
+        self._phrases = [
+            (re.compile(pattern), catalog.get(canonical).name)
+            for canonical, patterns in (extra.get("indicator_phrases") or {}).items()
+            for pattern in patterns
+        ]
         self._indicator_sounds = {
             tuple(lazy_pinyin(term)): canonical
             for term, (kind, canonical) in self.terms.items()
@@ -79,6 +84,12 @@ class Lexicon:
             for m in self._pattern.finditer(norm)
             if not _inside_word(norm, m.start(), m.end(), m.group(0))
         ]
+        taken = {i for m in found for i in range(m.start, m.end)}
+        for pattern, canonical in self._phrases:  # 出院了多少人 → 出院人次
+            for m in pattern.finditer(norm):
+                if not taken.intersection(range(m.start(), m.end())):
+                    found.append(Mention("indicator", canonical, m.start(), m.end(), m.group(0)))
+                    taken.update(range(m.start(), m.end()))
         # a sound-alike may be longer than an exact name inside it: 门诊次均费用增服 is 门诊次均费用增幅
         for heard in self._by_sound(norm, [m for m in found if m.kind != "indicator"]):
             inside = [m for m in found if heard.start <= m.start and m.end <= heard.end]
@@ -110,15 +121,19 @@ class Lexicon:
         return found
 
     def _doctors(self, norm: str, found: list[Mention]) -> list[Mention]:
-        """A doctor's name counts when the question talks about doctors or the name follows a
-        department (骨科黄杰): names are common words otherwise."""
+        """A doctor's name counts when the question talks about doctors, the name follows a
+        department (骨科黄杰) or has three characters: short names are common words otherwise."""
         about_doctors = bool(re.search(r"医生|大夫|主任|医师|doctor|dr\.?", norm))
         after_department = {m.end for m in found if m.kind == "department"}
+        taken = {i for m in found for i in range(m.start, m.end)}
         return [
             Mention("doctor", name, i, i + len(name), name)
             for name in self.doctors
             for i in [norm.find(name)]
-            if i >= 0 and (about_doctors or i in after_department)
+            if i >= 0
+            and not taken.intersection(range(i, i + len(name)))
+            # three-character names are rarely ordinary words; two-character ones (马龙) often are
+            and (about_doctors or i in after_department or len(name) >= 3)
         ]
 
 

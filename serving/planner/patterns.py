@@ -10,12 +10,23 @@ import re
 REFUSALS = [
     (
         "injection",
-        r"忽略(?:之前|以上|前面|上面|所有)?的?(?:指令|指示|提示|规则|设定)|ignore (?:all |the )?(?:previous|above|prior) "
-        r"(?:instructions|prompts?)|system prompt|系统提示词?|jailbreak|越狱|drop\s+table|delete\s+from|"
+        r"忽略(?:之前|以上|前面|上面|所有)?的?(?:指令|指示|提示|规则|设定)|"
+        r"ignore (?:all |the |your |any |my )*(?:previous |above |prior |earlier )?(?:instructions|prompts?|rules)|"
+        r"\bdump\b|raw .{0,20}(?:table|rows|records|data)|every row|\bfact_\w+|"
+        r"(?:发|给|写|跑|执行|导出|提供|贴).{0,12}sql|sql.{0,10}(?:发|给)我|system prompt|系统提示词?|jailbreak|越狱|drop\s+table|delete\s+from|"
         r"select\s+\*|执行(?:sql|SQL|语句)|写.{0,4}sql|sql语句|(?:查|连|访问)数据库|数据库里|原始数据|原始明细|明细数据|明细表|"
         r"整张表?|raw data|导出(?:全部|所有)|导出.{0,12}(?:明细|记录|原始)",
         "我只能通过指标接口回答汇总后的运营指标，不能执行任意指令、运行 SQL 或导出原始数据。"
         "可以问我某个指标的数值、口径、趋势、排名或相关政策，例如“本年药占比是多少，同比如何”。",
+    ),
+    (
+        "clinical_advice",
+        r"怎么治疗?|如何治疗|治疗方案|用药建议|吃什么药|开什么药|用什么(?:药|抗生素|抗菌药)|该用什么|(?:能|可以)吃|吃多少|剂量|用量多少|诊断一下|是什么病|"
+        r"首选(?:哪种|什么|哪个)|哪种(?:药|抗生素|抗菌药)|[打吃用]多少(?:合适|好|单位)|胰岛素|化疗|放疗|要不要停|停药|"
+        r"换(?:成)?什么方案|(?:治疗|用药|化疗)方案|"
+        r"treat(?:ment)? for|what dose|dosage|diagnos",
+        "我是医院运营助手，不提供诊断、治疗或用药建议，请咨询临床医生。"
+        "可以问我运营指标或相关政策，例如某科室的平均住院日、抗菌药物使用强度。",
     ),
     (
         "patient_data",
@@ -23,17 +34,9 @@ REFUSALS = [
         r"(?:病人|患者)[张王李赵刘陈杨黄周吴徐孙马朱胡郭何林高罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤][\u4e00-\u9fff]{1,2}|"
         r"id numbers|names? (?:and|of) .{0,30}patients|patients?'? names|门诊号|手机号|联系电话|家庭住址|患者(?:姓名|名单|信息|隐私|明细)|病人(?:名单|姓名|信息)|"
         r"哪些(?:患者|病人)|(?:患者|病人)是谁|列(?:出|一下|举)?.{0,20}的?(?:病人|患者)(?!.{0,6}(?:人次|数|占比|比例|率))|"
-        r"(?:病人|患者)(?:清单|列表)|patient (?:names?|list|records?|ids?)|who (?:was|were) the patients?",
+        r"(?:病人|患者)(?:清单|列表)|\d+\s*床|(?:那|这)个(?:病人|患者)|(?:病人|患者)的(?:费用)?明细|patient (?:names?|list|records?|ids?)|who (?:was|were) the patients?",
         "患者个人信息不会通过本助手提供：我只读取汇总后的指标，不含任何可识别患者身份的数据。"
         "可以问我全院、院区、科室或医生层面的汇总指标。",
-    ),
-    (
-        "clinical_advice",
-        r"怎么治疗?|如何治疗|治疗方案|用药建议|吃什么药|开什么药|用什么(?:药|抗生素|抗菌药)|该用什么|(?:能|可以)吃|吃多少|剂量|用量多少|诊断一下|是什么病|"
-        r"首选(?:哪种|什么|哪个)|哪种(?:药|抗生素|抗菌药)|[打吃用]多少(?:合适|好|单位)|胰岛素|"
-        r"treat(?:ment)? for|what dose|dosage|diagnos",
-        "我是医院运营助手，不提供诊断、治疗或用药建议，请咨询临床医生。"
-        "可以问我运营指标或相关政策，例如某科室的平均住院日、抗菌药物使用强度。",
     ),
 ]
 # subjects far from hospital operations that would otherwise look like them (医药板块 has 药)
@@ -52,12 +55,13 @@ POLICY = re.compile(
 )
 TARGET_VALUE = re.compile(
     r"(?:目标值?|要求|标准|上限|下限|红线|规定|考核值)(?:是|为|定在|应该?(?:是|在)?|控制在|控制到)?(?:多少|几|什么)|"
+    r"(?:控制在|控制到|不(?:得)?超过|不(?:得)?低于|降到)多少|"
     r"what(?: is|'s| are) the (?:target|requirement|limit|threshold)s?"
 )
 MEETS_TARGET = re.compile(r"达标|符合|满足|超标|合规|达到(?:了)?(?:目标|要求)|meets?|on target|complian")
 EXPLAIN = re.compile(
     r"口径|怎么算|如何计算|怎么计算|怎样计算|如何算|计算方法|算法|计算公式|公式|定义|什么意思|是什么指标|指什么|含义|"
-    r"区别|差别|差在哪|差异|有何不同|有什么不同|"
+    r"区别|差别|差在哪|差异|有何不同|有什么不同|分子|分母|是否包括|包不包括|包括.{0,20}吗|算不算|计不计入|"
     r"how is .* (?:calculated|computed)|definition|define|explain|what does .{1,40} mean|meaning of"
 )
 LIST_INDICATORS = re.compile(
@@ -69,7 +73,7 @@ INDICATOR_TOPIC = re.compile(r"(?:跟|和|与|关于)(.{1,12}?)(?:有关|相关)
 DIMENSION_WORD = r"(科室|院区|医生|医保类型|就诊类型)"
 LIST_DIMENSION = re.compile(
     rf"(?:哪(?:些|几个|几种|几类)|几个|几种|多少个)(.{{0,6}}?){DIMENSION_WORD}|"
-    rf"{DIMENSION_WORD}(?:都|一共|总共)?(?:有哪些|有哪几[个种类]|有几[个种类]|有什么|怎么分|分哪几|分为|列表|清单|名单)"
+    rf"{DIMENSION_WORD}(?:都|一共|总共)?(?:有哪些|有哪几[个种类]|有几[个种类]|有什么|怎么分|分哪[些几]|分为|列表|清单|名单)"
 )
 DIMENSION_WORDS = {
     "科室": "department",
@@ -102,8 +106,12 @@ GROUPS = [
     ("year", r"每年|按年|逐年|各年|历年|分年度|by year|yearly|annual|each year|per year|every year"),
 ]
 TREND = re.compile(r"趋势|走势|变化情况|trend")
-TOP = re.compile(r"(?:排名|排行)?前\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|top\s*(?P<en>\d+)")
-BOTTOM = re.compile(r"(?:倒数|后)\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|bottom\s*(?P<en>\d+)")
+TOP = re.compile(
+    r"(?:排名|排行)?前\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|(?:top|highest|first)\s*(?P<en>\d+)"
+)
+BOTTOM = re.compile(
+    r"(?:倒数|后)\s*(?P<n>[0-9一二两三四五六七八九十]+)\s*(?:名|位|个)?|(?:bottom|lowest|last)\s*(?P<en>\d+)"
+)
 HIGHEST = re.compile(r"最高|最多|最大|最长|highest|most|largest|longest")
 LOWEST = re.compile(r"最低|最少|最小|最短|lowest|least|smallest|shortest")
 RANKING = re.compile(r"排个?名|排行|排序|rank")
@@ -133,15 +141,47 @@ ENGLISH_PERIODS = [
     (re.compile(r"\blast month\b|\bprevious month\b"), "上个月"),
     (re.compile(r"\bthis quarter\b"), "本季度"),
     (re.compile(r"\blast quarter\b|\bprevious quarter\b"), "上季度"),
-    (re.compile(r"\b(?:past|last) (?:12|twelve) months\b"), "近12个月"),
-    (re.compile(r"\b(?:past|last) (?:three|3) years\b"), "近三年"),
+    (re.compile(r"\b(?:past|last) (?:twelve) months\b"), "近12个月"),
+    (re.compile(r"\b(?:past|last) (?:three) years\b"), "近三年"),
+    (re.compile(r"\b(?:past|last) (\d+) months\b"), r"近\1个月"),
+    (re.compile(r"\b(?:past|last) (\d+) years\b"), r"近\1年"),
     (re.compile(r"\bq([1-4]) (\d{4})\b"), r"\2年第\1季度"),
-    (re.compile(r"\b(?:in |for )?(20\d{2})\b"), r"\1年"),
+    (re.compile(r"\bq([1-4])\b"), r"第\1季度"),
+    (re.compile(r"(?<![\d-])\b(?:in |for )?(20\d{2})\b(?!-\d)"), r"\1年"),
 ]
 
 
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# a month needs "in/for/during" or a year after it: "may I ask" is no period
+_ENGLISH_MONTH = re.compile(
+    rf"\b(?:(?:in|for|during) ({'|'.join(_MONTHS)})(?: (20\d\d))?|({'|'.join(_MONTHS)}) (20\d\d))\b"
+)
+_NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_ENGLISH_COUNT = re.compile(rf"\b(top|bottom|lowest|highest|first|last) ({'|'.join(_NUMBER_WORDS)})\b")
+
+
+def _month_in_chinese(m: re.Match) -> str:
+    month, year = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return (f"{year}年" if year else "") + f"{_MONTHS.index(month) + 1}月"
+
+
 def english_periods(text: str) -> str:
-    """English period words in the Chinese the time parser reads: last year → 去年."""
+    """English period words in the Chinese the time parser reads: last year → 去年, in July → 7月."""
+    text = _ENGLISH_MONTH.sub(_month_in_chinese, text)
+    text = _ENGLISH_COUNT.sub(lambda m: f"{m[1]} {_NUMBER_WORDS.index(m[2]) + 1}", text)
     for pattern, replacement in ENGLISH_PERIODS:
         text = pattern.sub(replacement, text)
     return text

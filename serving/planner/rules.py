@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from rapidfuzz import fuzz, process
 
 from indicators import Catalog, Filters, IndicatorQuery, Ranking
@@ -52,6 +53,7 @@ _SYSTEMS = (
     ("基础运营", "基础运营"),
     ("日常运营", "基础运营"),
 )
+_ENTITIES = ("campus", "department", "doctor", "insurance", "visit_type")
 # where one question asks two things: 今年门诊人次，以及去年的出院人次
 _CLAUSE = re.compile(r"[，,；;。]|以及|另外|还有|同时|和|与|及")
 
@@ -74,7 +76,7 @@ class RulesPlanner:
         if P.OFF_TOPIC.search(text):
             return Plan(refusal=Refusal(category="out_of_scope", message=P.OUT_OF_SCOPE))
         if history and history[-1].plan.clarification:
-            resolved = self.clarifier.resolve(text, history[-1].question)
+            resolved = self.clarifier.resolve(text, history[-1].question, history[-1].plan.clarification)
             if resolved:  # 心内科 after “内科包含多个科室”: plan the first question with the choice in it
                 return self.plan(resolved, history[:-1])
 
@@ -83,14 +85,22 @@ class RulesPlanner:
         listing = self._listing(text, names)
         if listing:
             return Plan(calls=[listing])
-        ambiguous = self.clarifier.ambiguity(text, mentions)
-        if ambiguous:
-            return Plan(clarification=ambiguous.clarification)
-
         previous = self._previous_query(history)
         # the words around the names: 政策口径药占比 names an indicator, it does not ask for a policy
         free = _blank(text, [m for m in mentions if m.kind == "indicator"])
         wants_policy = bool(P.POLICY.search(free))
+        ambiguous = self.clarifier.ambiguity(text, mentions, previous.filters.department if previous else ())
+        if ambiguous and len(ambiguous.clarification.options) == 1:  # the question itself settles it
+            return self.plan(text.replace(ambiguous.text, ambiguous.clarification.options[0], 1), history)
+        if (
+            ambiguous
+            and ambiguous.clarification.slot == "indicator"
+            and wants_policy
+            and not (P.FIGURE.search(P.TARGET_VALUE.sub(" ", free)) or P.MEETS_TARGET.search(free))
+        ):
+            return Plan(calls=[_policy_call(question)])  # 国考对次均费用增幅的要求: the documents say which
+        if ambiguous:
+            return Plan(clarification=ambiguous.clarification)
         if not names and previous is None:
             if wants_policy:
                 return Plan(calls=[_policy_call(question)])
@@ -124,7 +134,11 @@ class RulesPlanner:
             topic = P.INDICATOR_TOPIC.search(text)
             query = topic.group(1) if topic and not any(p in topic.group(1) for p, _ in _SYSTEMS) else ""
             return ListIndicatorsCall(arguments=ListIndicatorsArgs(query=query, system=system))
-        listed = None if names else P.LIST_DIMENSION.search(text)
+        # 哪些科室最低 ranks departments by something; 有哪些科室 lists them
+        ranking = (
+            P.HIGHEST.search(text) or P.LOWEST.search(text) or P.TOP.search(text) or P.BOTTOM.search(text)
+        )
+        listed = None if names or ranking else P.LIST_DIMENSION.search(text)
         if listed:
             dimension = P.DIMENSION_WORDS[listed.group(2) or listed.group(3)]
             surname = re.search(r"姓([\u4e00-\u9fff])", text)
@@ -198,7 +212,14 @@ class RulesPlanner:
         adding = bool(names) and previous is not None and bool(P.ADD_INDICATOR.search(text))
         base = (
             previous
-            if previous is not None and (not names or adding or P.REPLACE.search(text) or _follow_up(text))
+            if previous is not None
+            and (
+                not names
+                or adding
+                or P.REPLACE.search(text)
+                or _follow_up(text)
+                or self._doctor_of(previous, mentions)
+            )
             else None
         )
         if adding:
@@ -224,7 +245,24 @@ class RulesPlanner:
         if visit:
             filters.visit_type = visit
 
-        group_by = list(base.group_by) if base and period is None else []
+        group_by = list(base.group_by) if base else []
+        if period and period.grain:  # 近三年 brings its own grain
+            group_by = [g for g in group_by if g not in ("year", "quarter", "month")]
+        # a drill-down: 本部 after 各院区, 罗医生 after 各科室 — one of them now, no breakdown by it
+        narrowed = {m.kind for m in mentions if m.kind in ("campus", "department", "doctor", "insurance")}
+        narrowed |= {"visit_type"} if visit else set()
+        if "doctor" in narrowed:
+            narrowed.add("department")
+        for kind in narrowed:
+            if len(getattr(filters, kind)) <= 1 and kind in group_by:
+                group_by.remove(kind)
+        if base and base.rank and not any(g in group_by for g in _ENTITIES):
+            base = base.model_copy(update={"rank": None})
+        if period and not period.grain:  # a one-year period has nothing to break down by year
+            span = (period.end.year - period.start.year) * 12 + period.end.month - period.start.month + 1
+            for grain, months in (("year", 12), ("quarter", 3), ("month", 1)):
+                if grain in group_by and span <= months:
+                    group_by.remove(grain)
         for key, pattern in P.GROUPS:
             if re.search(pattern, rest) and key not in group_by:
                 group_by.append(key)
@@ -238,7 +276,9 @@ class RulesPlanner:
                 group_by.append("month")
 
         compare = list(base.compare) if base else []
-        if P.YOY.search(rest) and "yoy" not in compare and not P.MOM.search(rest.replace("同比和环比", "")):
+        # 各年度怎么变化的 asks for the trend it already has; only 同比 itself adds the comparison there
+        loose_yoy = P.YOY.search(rest) and not any(g in group_by for g in ("year", "quarter", "month"))
+        if loose_yoy and "yoy" not in compare and not P.MOM.search(rest.replace("同比和环比", "")):
             compare.append("yoy")
         if ("同比" in rest or re.search(r"last year", rest)) and "yoy" not in compare:
             compare.append("yoy")
@@ -246,14 +286,25 @@ class RulesPlanner:
             compare.append("mom")
         compare = [c for c in ("yoy", "mom") if c in compare]
 
-        rank = self._rank(rest, group_by) or (base.rank if base and period is None else None)
+        rank = self._rank(rest, group_by) or (base.rank if base else None)
         if rank and not any(g in group_by for g in ("department", "doctor", "campus", "insurance")):
             group_by.insert(
                 0,
                 "doctor" if re.search(r"医生|doctor", rest) else "campus" if "院区" in rest else "department",
             )
 
-        if period:
+        if period and base and re.search(r"(?:去年|上年)同期", period.text) and not names:
+            # 那去年同期呢: the same dates as the question before, a year earlier
+            start, end = base.start - relativedelta(years=1), base.end - relativedelta(years=1)
+        elif (
+            period
+            and base
+            and period.grain == "year"
+            and period.start == self.data_start
+            and (base.end.year > base.start.year)
+        ):
+            start, end = base.start, base.end  # 每年分别多少 after 2020年到2022年: those years, by year
+        elif period:
             start, end = period.start, period.end
         elif base:
             start, end = base.start, base.end
@@ -267,6 +318,14 @@ class RulesPlanner:
             group_by=group_by[:3],
             compare=compare,
             rank=rank,
+        )
+
+    def _doctor_of(self, previous: IndicatorQuery, mentions: list[Mention]) -> bool:
+        """陈浩博的时间消耗指数 right after 骨科: one of the department's doctors, so a follow-up."""
+        doctors = [m.canonical for m in mentions if m.kind == "doctor"]
+        departments = previous.filters.department
+        return bool(doctors and departments) and all(
+            self.clarifier.doctor_department.get(d) in departments for d in doctors
         )
 
     def _rank(self, text: str, group_by: list[str]) -> Ranking | None:
@@ -289,10 +348,14 @@ class RulesPlanner:
             return Plan(refusal=Refusal(category="out_of_scope", message=P.OUT_OF_SCOPE))
         period = resolve_period(P.english_periods(text), self.as_of, self.data_start)
         phrase = text.replace(period.text, "") if period and period.text else text
-        phrase = re.sub(r"[，。？！,.?!\s]|是多少|多少|怎么样|情况|医院|全院|我们|的", "", phrase)
+        phrase = re.sub(
+            r"[，。？！,.?!\s]|是多少|多少|怎么样|情况|医院|全院|我们|咱们|请问|麻烦|帮忙|一下|查|看|有|的|[啊吗呢呀吧]",
+            "",
+            phrase,
+        )
         labels = [i.name for i in self.catalog.indicators.values() if i.status != "not_available"]
-        scored = (
-            process.extract(phrase, labels, scorer=fuzz.ratio, limit=5, score_cutoff=50) if phrase else []
+        scored = process.extract(
+            phrase, labels, scorer=fuzz.ratio, processor=str.lower, limit=5, score_cutoff=50
         )
         # the close ones only: 入院人次 → 出院人次, not every indicator that shares 人次
         options = [label for label, score, _ in scored if score >= scored[0][1] - 10]
@@ -321,7 +384,11 @@ def _explain_calls(names: list[str]) -> list[ToolCall]:
 
 
 def _follow_up(text: str) -> bool:
-    return bool(re.search(r"呢[？?]?$|那|再|换成|改成|按.*看|也|同样|还有|一起|what about|and ", text))
+    return bool(
+        re.search(
+            r"呢[？?]?$|那|再|换成|改成|按.*看|也|同样|还有|一起|what about|and |same for|how about", text
+        )
+    )
 
 
 def _visit_type(text: str, names: list[str]) -> list[str]:
