@@ -17,6 +17,7 @@ from serving.api.deps import load_knowledge_base
 from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.main import api_router
+from serving.api.routes import openai
 
 log = logging.getLogger("opsbrain.api")
 
@@ -51,6 +52,7 @@ def create_app(config: Settings = settings) -> FastAPI:
         app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"])
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api/v1")
+    app.include_router(openai.router, prefix="/v1")  # where OpenAI clients look: base_url=http://host/v1
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

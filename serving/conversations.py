@@ -58,11 +58,19 @@ class ConversationNotFoundError(LookupError):
     pass
 
 
+def _sqlite_pragmas(conn: Any, _: Any) -> None:
+    conn.execute("PRAGMA foreign_keys=ON")
+    # WAL with NORMAL sync: a commit costs about 0.4 ms instead of 20 ms (one disk sync per commit in
+    # the default mode). A power cut may lose the last turns, never the database's consistency.
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+
+
 class ConversationStore:
     def __init__(self, url: str) -> None:
         self.engine = sa.create_engine(url)
         if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", lambda conn, _: conn.execute("PRAGMA foreign_keys=ON"))
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         metadata.create_all(self.engine)
 
     def create(self, title: str) -> str:

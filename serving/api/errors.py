@@ -58,3 +58,48 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(error_body("服务器内部错误，已记录日志。", "internal_error"), 500)
+
+
+class OpenAIError(Exception):
+    """An error on the OpenAI-compatible routes, shaped as OpenAI's clients expect it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        status: int = 400,
+        type_: str = "invalid_request_error",
+    ) -> None:
+        super().__init__(message)
+        self.message, self.param, self.code, self.status, self.type = message, param, code, status, type_
+
+    @classmethod
+    def from_validation(cls, exc: RequestValidationError) -> OpenAIError:
+        errors = exc.errors()
+        first = errors[0] if errors else {"type": "invalid", "loc": (), "msg": "invalid request"}
+        if first["type"] == "json_invalid":
+            return cls(
+                f"请求体不是合法的 JSON：{first.get('ctx', {}).get('error', first['msg'])}",
+                code="invalid_json",
+            )
+        problems = [f"{openai_param(e['loc']) or 'body'}: {e['msg']}" for e in errors]
+        code = "missing_required_parameter" if first["type"] == "missing" else "invalid_value"
+        return cls("请求无效：" + "；".join(problems), param=openai_param(first["loc"]), code=code)
+
+    def body(self) -> dict[str, object]:
+        return {"error": {"message": self.message, "type": self.type, "param": self.param, "code": self.code}}
+
+    def response(self) -> JSONResponse:
+        return JSONResponse(self.body(), status_code=self.status)
+
+
+def openai_param(loc: tuple | list) -> str | None:
+    """``("body", "messages", 2, "role")`` → ``messages[2].role``, as OpenAI names parameters."""
+    name = ""
+    for part in loc:
+        if part == "body":
+            continue
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or None

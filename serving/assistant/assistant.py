@@ -1,10 +1,15 @@
-"""The assistant: plan the question, run the tools, compose a checked answer; timings per stage."""
+"""The assistant: plan the question, run the tools, compose a checked answer; timings per stage.
+
+The stages are public so that a server can show the plan before the tools run: ``stream`` yields
+one event per stage, and ``ask`` is ``stream`` run to its end, so both take the same code path.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
@@ -43,6 +48,40 @@ class AssistantResponse(BaseModel):
     timings_ms: dict[str, float] = Field(description="plan, execute, compose")
 
 
+@dataclass(frozen=True)
+class Planned:
+    """The plan is resolved; no tool has run yet."""
+
+    plan: Plan
+
+
+@dataclass(frozen=True)
+class Executed:
+    """The tools have run."""
+
+    results: list[ToolResult]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """The answer is composed and number-checked (or withheld): it is safe to show."""
+
+    response: AssistantResponse
+
+
+StageEvent = Planned | Executed | Answered
+
+
+def check_question(question: str) -> str:
+    """The question stripped; raises InvalidQuestionError when it is empty or too long."""
+    question = question.strip()
+    if not question:
+        raise InvalidQuestionError("问题为空：请输入一个问题，例如“医院本年药占比是多少？包括同比”")
+    if len(question) > MAX_QUESTION_CHARS:
+        raise InvalidQuestionError(f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内")
+    return question
+
+
 class Assistant:
     def __init__(self, planner: Planner, executor: Executor, as_of: date) -> None:
         self.planner = planner
@@ -50,38 +89,66 @@ class Assistant:
         self.as_of = as_of
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> AssistantResponse:
-        question = question.strip()
-        if not question:
-            raise InvalidQuestionError("问题为空：请输入一个问题，例如“医院本年药占比是多少？包括同比”")
-        if len(question) > MAX_QUESTION_CHARS:
-            raise InvalidQuestionError(
-                f"问题过长（{len(question)} 字），请控制在 {MAX_QUESTION_CHARS} 字以内"
-            )
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        plan = self.planner.plan(question, history)
-        timings["plan"] = _ms(started)
-        started = time.perf_counter()
-        results = self.executor.run(plan.calls)
-        timings["execute"] = _ms(started)
-        started = time.perf_counter()
+        """Answer one question; ``history`` holds the conversation's earlier turns, oldest first.
+
+        Raises:
+            InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
+        """
+        for event in self.stream(question, history):
+            if isinstance(event, Answered):
+                return event.response
+        raise AssertionError("the stages always end with an answer")
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StageEvent]:
+        """The stages of ``ask`` as they finish: ``Planned``, ``Executed``, then ``Answered``.
+
+        The question is checked here, before the first event, so a server can still refuse it with
+        an ordinary error response instead of a broken stream.
+
+        Raises:
+            InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
+        """
+        return self._stages(check_question(question), history)
+
+    def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan:
+        return self.planner.plan(question, history)
+
+    def execute(self, plan: Plan) -> list[ToolResult]:
+        return self.executor.run(plan.calls)
+
+    def compose(self, plan: Plan, results: list[ToolResult]) -> Answer:
         try:
-            answer = compose(plan, results)
+            return compose(plan, results)
         except UnsupportedNumberError:  # a composer bug must not reach a user as a wrong figure
             log.exception("answer held a number that no tool gave; withheld")
-            answer = Answer(text=WITHHELD_ANSWER)
+            return Answer(text=WITHHELD_ANSWER)
+
+    def _stages(self, question: str, history: Sequence[Turn]) -> Iterator[StageEvent]:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        plan = self.plan(question, history)
+        timings["plan"] = _ms(started)
+        yield Planned(plan)
+        started = time.perf_counter()
+        results = self.execute(plan)
+        timings["execute"] = _ms(started)
+        yield Executed(results)
+        started = time.perf_counter()
+        answer = self.compose(plan, results)
         timings["compose"] = _ms(started)
-        return AssistantResponse(
-            question=question,
-            answer=answer.text,
-            plan=plan,
-            tool_results=results,
-            citations=answer.citations,
-            chart=answer.chart,
-            table=answer.table,
-            as_of=self.as_of,
-            planner=self.planner.name,
-            timings_ms=timings,
+        yield Answered(
+            AssistantResponse(
+                question=question,
+                answer=answer.text,
+                plan=plan,
+                tool_results=results,
+                citations=answer.citations,
+                chart=answer.chart,
+                table=answer.table,
+                as_of=self.as_of,
+                planner=self.planner.name,
+                timings_ms=timings,
+            )
         )
 
 
