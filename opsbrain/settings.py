@@ -49,6 +49,30 @@ class Settings(BaseSettings):
         default_factory=list, description="document folders indexed at start, besides the shipped corpus"
     )
 
+    # planner (docs/llm-planner.md)
+    planner: Literal["rules", "llm"] = Field(
+        "rules", description="rules: no model; llm: a language model, falling back to rules"
+    )
+    llm_model: Path | None = Field(
+        None,
+        description="transformers model folder for the llm planner; default: the demo model "
+        "(`opsbrain model demo-base`) in data_dir/models",
+    )
+    llm_adapter: Path | None = Field(
+        None, description="optional peft LoRA adapter folder on top of llm_model"
+    )
+    llm_base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint, e.g. http://vllm:8000/v1; when set, used instead of llm_model",
+    )
+    llm_api_key: str | None = Field(None, description="bearer token for llm_base_url, if it needs one")
+    llm_model_name: str | None = Field(None, description="model name the endpoint at llm_base_url serves")
+    llm_max_new_tokens: int = Field(192, ge=16, le=4096, description="longest plan the model may write")
+    llm_threads: int | None = Field(
+        None, ge=1, description="CPU threads for the local model (process-wide); default: torch's choice"
+    )
+    llm_timeout_s: float = Field(60.0, gt=0, description="per-request timeout for llm_base_url")
+
     @property
     def demo_warehouse_path(self) -> Path:
         return self.data_dir / "demo.duckdb"
@@ -64,6 +88,15 @@ class Settings(BaseSettings):
     @property
     def default_embedding_model(self) -> Path:
         return self.data_dir / "models" / "multilingual-e5-small"
+
+    @property
+    def default_llm_model(self) -> Path:
+        """Where `opsbrain model demo-base` writes the demo model."""
+        return self.data_dir / "models" / "qwen2.5-coder-0.5b-instruct"
+
+    @property
+    def resolved_llm_model(self) -> Path:
+        return self.llm_model or self.default_llm_model
 
     @property
     def resolved_warehouse_url(self) -> str:

@@ -127,6 +127,9 @@ class Assistant:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         plan = self.plan(question, history)
+        # read now, in the thread that planned: a streamed response may compose in another thread,
+        # and the llm planner's name (llm or llm→rules) is per thread
+        planned_by = self.planner.name
         timings["plan"] = _ms(started)
         yield Planned(plan)
         started = time.perf_counter()
@@ -146,7 +149,7 @@ class Assistant:
                 chart=answer.chart,
                 table=answer.table,
                 as_of=self.as_of,
-                planner=self.planner.name,
+                planner=planned_by,
                 timings_ms=timings,
             )
         )

@@ -19,7 +19,9 @@ _N = r"[0-9〇零一二两三四五六七八九十]+"
 _SEP = r"(?:至|到|-|~|—|－|～)"
 # "比去年(同期)", "较上季度", "和去年比" name the comparison (同比, 环比), not the period; "药占比去年"
 # is not one of them
-_COMPARISON = re.compile(r"(?:(?<!占)比|较|与|和|跟|相比|对比)(?:上年|去年|上一?个?季度|上一?个?月|上期)(?:同期)?")
+_COMPARISON = re.compile(
+    r"(?:(?<!占)比|较|与|和|跟|相比|对比)(?:上年|去年|上一?个?季度|上一?个?月|上期)(?:同期)?"
+)
 
 
 def _year_pattern(g: str) -> str:
