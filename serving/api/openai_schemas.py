@@ -12,15 +12,12 @@ The project's own additions are fenced in ``# --- opsbrain extension ---`` block
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from retrieval import Citation
 from serving.api.errors import OpenAIError
-from serving.assistant.assistant import MAX_QUESTION_CHARS, AssistantResponse
-from serving.assistant.executor import ToolResult
+from serving.assistant.assistant import MAX_QUESTION_CHARS, AnswerDetails, AssistantResponse
 from serving.tools import Plan
 
 MODEL_ID = "opsbrain"
@@ -168,17 +165,10 @@ def _question(message: ChatMessage, index: int) -> str:
 # ---------------------------------------------------------------- response
 
 
-class OpsbrainExtension(OpenAIBase):
+class OpsbrainExtension(AnswerDetails):
     """Everything the JSON chat API returns besides the answer text, so nothing is lost."""
 
-    plan: Plan
-    tool_results: list[ToolResult]
-    citations: list[Citation]
-    chart: dict[str, Any] | None = None
-    table: dict[str, Any] | None = None
-    as_of: date
-    planner: str
-    timings_ms: dict[str, float]
+    model_config = ConfigDict(extra="ignore")
 
     @classmethod
     def of(cls, response: AssistantResponse) -> OpsbrainExtension:

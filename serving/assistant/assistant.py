@@ -35,9 +35,10 @@ class Planner(Protocol):
     def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan: ...
 
 
-class AssistantResponse(BaseModel):
-    question: str
-    answer: str
+class AnswerDetails(BaseModel):
+    """Everything an answer carries besides its text; the OpenAI-compatible API sends it as its
+    extension field."""
+
     plan: Plan
     tool_results: list[ToolResult]
     citations: list[Citation]
@@ -46,6 +47,11 @@ class AssistantResponse(BaseModel):
     as_of: date
     planner: str
     timings_ms: dict[str, float] = Field(description="plan, execute, compose")
+
+
+class AssistantResponse(AnswerDetails):
+    question: str
+    answer: str
 
 
 @dataclass(frozen=True)
