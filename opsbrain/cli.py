@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from opsbrain.settings import settings
+from training.cli import register_model_commands, train_app
 
 app = typer.Typer(help="opsbrain: operations assistant for Chinese hospitals.", no_args_is_help=True)
 indicators_app = typer.Typer(help="Browse and query the indicator catalog.", no_args_is_help=True)
@@ -24,6 +25,8 @@ model_app = typer.Typer(help="Language models for the llm planner.", no_args_is_
 app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
+app.add_typer(train_app, name="train")
+register_model_commands(model_app)
 console = Console()
 
 
