@@ -62,9 +62,10 @@ def serve(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
-    """Serve the HTTP API (and, later, the web UI)."""
+    """Serve the HTTP API, first building what is missing (the demo warehouse, the policy index)."""
     import uvicorn
 
+    _prepare()
     settings.kb_preload = True
     uvicorn.run("serving.app:create_app", factory=True, host=host, port=port)
 
@@ -74,7 +75,13 @@ def up(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
-    """Set up what is missing (the demo warehouse, the embedding model, the policy index) and serve."""
+    """The same as serve (the name scripts/start.sh uses)."""
+    serve(host=host, port=port)
+
+
+def _prepare() -> None:
+    """The demo warehouse when none is configured and it is missing or incomplete, and the policy
+    index (unchanged files are skipped, so later starts take a second)."""
     if settings.warehouse_url is None:
         path = settings.demo_warehouse_path
         if not path.exists():
@@ -93,8 +100,7 @@ def up(
             warehouse.close()
             if incomplete:  # e.g. raw data written by the generator alone: build what is missing
                 build_aggregates_cmd(path)
-    kb_ingest(paths=None, rebuild=False)  # first start indexes the corpus; later starts skip unchanged files
-    serve(host=host, port=port)
+    kb_ingest(paths=None, rebuild=False)
 
 
 # ------------------------------------------------------------------------ warehouse

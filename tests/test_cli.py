@@ -32,11 +32,24 @@ def wide_console(monkeypatch) -> None:
         ["kb", "search"],
         ["kb", "stats"],
         ["eval", "kb"],
+        ["eval", "planner"],
+        ["ask"],
+        ["model", "demo-base"],
+        ["train"],
     ],
 )
 def test_help(args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--help"])
     assert result.exit_code == 0, result.output
+
+
+def test_serve_builds_what_is_missing_before_serving(monkeypatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr("opsbrain.cli._prepare", lambda: calls.append("prepare"))
+    monkeypatch.setattr("uvicorn.run", lambda *a, **kw: calls.append(f"run {kw['host']}:{kw['port']}"))
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", "8123"])
+    assert result.exit_code == 0, result.output
+    assert calls == ["prepare", "run 0.0.0.0:8123"]
 
 
 def test_list_and_show() -> None:
