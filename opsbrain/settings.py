@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         None, ge=1, description="CPU threads for the local model (process-wide); default: torch's choice"
     )
     llm_timeout_s: float = Field(60.0, gt=0, description="per-request timeout for llm_base_url")
+    llm_prompt_style: Literal["full", "compact"] = Field(
+        "full",
+        description="full: schema, conventions and examples (zero-shot models); compact: a short prompt "
+        "for models fine-tuned on `opsbrain train data` (issue #5)",
+    )
 
     @property
     def demo_warehouse_path(self) -> Path:

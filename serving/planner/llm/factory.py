@@ -49,7 +49,13 @@ def build_planner(
     from serving.planner.llm.planner import LLMPlanner
 
     planner = LLMPlanner(
-        build_backend(config), catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start, rules
+        build_backend(config),
+        catalog,
+        warehouse.dimensions,
+        warehouse.as_of,
+        warehouse.data_start,
+        rules,
+        prompt_style=config.llm_prompt_style,
     )
     if isinstance(planner.backend, LocalBackend):
         planner.backend.warm(planner.prompts.prefix_messages())

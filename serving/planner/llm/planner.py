@@ -19,7 +19,13 @@ from datetime import date
 from indicators import Catalog
 from indicators.query.dimensions import DimensionIndex
 from serving.planner.llm.backends import Backend, BackendError
-from serving.planner.llm.prompt import PlanParseError, PromptBuilder, parse_plan, repair_messages
+from serving.planner.llm.prompt import (
+    PlanParseError,
+    PromptBuilder,
+    PromptStyle,
+    parse_plan,
+    repair_messages,
+)
 from serving.planner.llm.validate import PlanSemanticError, check_plan
 from serving.planner.rules import RulesPlanner
 from serving.tools import Plan, Turn
@@ -68,6 +74,7 @@ class LLMPlanner:
         as_of: date,
         data_start: date,
         fallback: RulesPlanner | None = None,
+        prompt_style: PromptStyle = "full",
     ) -> None:
         self.backend = backend
         self.catalog = catalog
@@ -83,6 +90,7 @@ class LLMPlanner:
                 for dim, members in dimensions.members.items()
                 if dim != "doctor"
             },
+            style=prompt_style,
         )
         self.fallback = fallback or RulesPlanner(catalog, dimensions, as_of, data_start)
         self.stats = PlannerStats()
