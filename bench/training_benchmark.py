@@ -1,0 +1,150 @@
+"""Throughput of each training stage on the tiny chain (pt → sft → rm → ppo, dpo, grpo), CPU.
+
+Runs the checked-in tiny configs (training/configs/tiny) shortened by overrides, on the test
+fixtures (tests/training/conftest.py) or on a data folder from `opsbrain train data` (--data), and
+reads each run's metrics.jsonl: tokens/s is the tokens the trainer reports (``num_tokens``: prompt
+and completion tokens seen) over its train runtime; PPO reports none, so its figure is counted
+here: episodes x (prompt + response tokens). No GPU was available when it was written: the figures
+are CPU figures.
+
+    python bench/training_benchmark.py [--data data/training] [--steps 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from training import common
+from training.stages.cli import run_stage
+
+RESULTS = Path("bench/results")
+TINY = Path("training/configs/tiny")
+
+
+def stage_overrides(stage: str, steps: int, runs: Path) -> list[str]:
+    base = ["trainer.save_strategy=no", "trainer.report_to=[]", "trainer.logging_steps=1"]
+    per_stage = {
+        "pt": ["model=tiny", f"trainer.max_steps={steps}", "trainer.max_length=256"],
+        "sft": [
+            f"model={runs / 'pt'}",
+            f"trainer.max_steps={steps}",
+            "trainer.per_device_train_batch_size=1",
+        ],
+        "rm": [f"model={runs / 'sft'}", f"trainer.max_steps={steps}"],
+        "ppo": [
+            f"model={runs / 'sft'}",
+            f"reward_model={runs / 'rm'}",
+            "trainer.total_episodes=8",
+            "trainer.per_device_train_batch_size=4",
+            "trainer.num_mini_batches=2",
+            "trainer.response_length=32",
+        ],
+        "dpo": [
+            f"model={runs / 'sft'}",
+            f"trainer.max_steps={max(2, steps // 3)}",
+            "trainer.per_device_train_batch_size=2",
+        ],
+        "grpo": [
+            f"model={runs / 'sft'}",
+            f"trainer.max_steps={max(1, steps // 5)}",
+            "trainer.per_device_train_batch_size=4",
+            "trainer.num_generations=4",
+            "trainer.max_completion_length=32",
+        ],
+    }
+    return base + per_stage[stage]
+
+
+def measure(stage: str, data: Path, runs: Path, steps: int) -> dict:
+    out = runs / stage
+    started = time.perf_counter()
+    run_stage(stage, TINY / f"{stage}.yaml", stage_overrides(stage, steps, runs), data, out)
+    wall = time.perf_counter() - started
+    rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    summary = next((r for r in reversed(rows) if "train_runtime" in r), {})
+    runtime = summary.get("train_runtime") or max((r["elapsed_s"] for r in rows), default=wall)
+    tokens = max((r.get("num_tokens", 0) for r in rows), default=0)
+    note = "trainer-reported num_tokens"
+    if stage == "ppo":  # PPOTrainer logs no token count: prompts + generated responses
+        tokenizer = common.load_tokenizer(out)
+        prompts = common.read_jsonl(data / "prompts.jsonl", 8)
+        mean_prompt = sum(
+            len(tokenizer(common.prompt_text(tokenizer, p["prompt"]))["input_ids"]) for p in prompts
+        ) / len(prompts)
+        tokens = 8 * (mean_prompt + 32)
+        note = "8 episodes x (mean prompt + 32 response tokens), counted by the benchmark"
+    steps_done = max((r["step"] for r in rows), default=0)
+    return {
+        "stage": stage,
+        "steps": steps_done,
+        "train_runtime_s": round(runtime, 2),
+        "wall_s_with_loading": round(wall, 2),
+        "tokens": int(tokens),
+        "tokens_per_s": round(tokens / runtime, 1) if tokens and runtime else None,
+        "tokens_note": note,
+        "last_loss": next((r["loss"] for r in reversed(rows) if "loss" in r), None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, help="data folder (default: the test fixtures)")
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--stages", default="pt,sft,rm,ppo,dpo,grpo")
+    parser.add_argument("--name", default="training_benchmark", help="result file name in bench/results")
+    args = parser.parse_args()
+    common.quiet_trl()
+    with tempfile.TemporaryDirectory() as scratch:
+        data = args.data
+        if data is None:
+            from tests.training.conftest import write_fixtures
+
+            data = write_fixtures(Path(scratch) / "data")
+        runs = Path(scratch) / "runs"
+        results = [measure(stage, data, runs, args.steps) for stage in args.stages.split(",")]
+    import torch
+
+    report = {
+        "created": time.strftime("%Y-%m-%d %H:%M"),
+        "device": "cpu (no GPU available in this session)",
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average": os.getloadavg(),
+        "data": str(args.data or "tests/training fixtures"),
+        "model": "tiny random Qwen2 (hidden 64, 2 layers, Qwen2.5 vocabulary 151,936)",
+        "stages": results,
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    lines = [
+        "# Training stages on the tiny chain (CPU)",
+        "",
+        f"{report['created']}, {report['cpu_count']} cores shared (load average at the end "
+        f"{', '.join(f'{x:.1f}' for x in report['load_average'])}), {report['device']}. Data: {report['data']}.",
+        "",
+        "| stage | steps | train s | wall s (with loading) | tokens | tokens/s | last loss |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        loss = f"{r['last_loss']:.3f}" if isinstance(r["last_loss"], float) else "–"
+        lines.append(
+            f"| {r['stage']} | {r['steps']} | {r['train_runtime_s']} | {r['wall_s_with_loading']} | {r['tokens']} | "
+            f"{r['tokens_per_s']} | {loss} |"
+        )
+    lines += ["", "tokens: " + "; ".join(f"{r['stage']}: {r['tokens_note']}" for r in results)]
+    (RESULTS / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

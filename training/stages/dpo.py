@@ -1,0 +1,35 @@
+"""Stage `dpo`: direct preference optimisation on rm.jsonl (an alternative to rm + ppo), trl DPOTrainer.
+
+No reward model: the pairs train the policy directly against a frozen reference (the starting
+model; with LoRA, the same model with the adapter disabled, so no second copy in memory).
+
+    opsbrain train dpo --config training/configs/tiny/dpo.yaml
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from training import common
+from training.config import StageConfig
+
+
+def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
+    from trl import DPOConfig, DPOTrainer
+
+    common.set_seed(cfg.seed)
+    tokenizer = common.load_tokenizer(cfg.model)
+    model = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing)
+    rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
+    dataset = common.to_dataset([common.preference_example(tokenizer, row) for row in rows])
+    trainer = DPOTrainer(
+        model=model,
+        ref_model=None,
+        args=common.trainer_args(DPOConfig, cfg, out),
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
+        callbacks=[common.metrics_callback(out)],
+    )
+    trainer.train(resume_from_checkpoint=common.last_checkpoint(out) if cfg.resume else None)
+    return common.save_run(trainer, tokenizer, out, cfg)
