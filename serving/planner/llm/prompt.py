@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from indicators import Catalog
+from serving.planner.timeexpr import resolve_period
 from serving.tools import PLAN_ADAPTER, TOOL_NAMES, Plan, Turn, tool_specs
 
 Message = dict[str, str]
@@ -278,25 +279,18 @@ def _examples(as_of: date) -> list[str]:
 
 
 def _time_conventions(as_of: date, data_start: date) -> list[str]:
-    year = as_of.year
-    month_start = as_of.replace(day=1)
-    last_month_end = month_start - timedelta(days=1)
-    quarter_start = date(year, 3 * ((as_of.month - 1) // 3) + 1, 1)
-    last_quarter_end = quarter_start - timedelta(days=1)
-    last_quarter_start = date(last_quarter_end.year, last_quarter_end.month - 2, 1)
-    twelve_months = date(year - 1, as_of.month, 1) + timedelta(days=32)
-    twelve_months = twelve_months.replace(day=1)
+    def span(words: str) -> str:  # the planner's own reading of the words, so the two cannot differ
+        period = resolve_period(words, as_of, data_start)
+        grain = f'，"group_by":["{period.grain}"]' if period.grain else ""
+        return f"{period.start} 至 {period.end}{grain}"
+
     return [
         f"- 数据截止日（今天）是 {as_of.isoformat()}，数据从 {data_start.isoformat()} 开始。日期写 YYYY-MM-DD，"
         "统计期不晚于截止日、不早于数据开始日。",
-        f"- 没说时间、今年、本年：{year}-01-01 至 {as_of}。去年：{year - 1}-01-01 至 {year - 1}-12-31。"
-        f"前年：{year - 2}-01-01 至 {year - 2}-12-31。",
-        f"- 本月：{month_start} 至 {as_of}。上个月：{last_month_end.replace(day=1)} 至 {last_month_end}。"
-        f"本季度：{quarter_start} 至 {as_of}。上季度：{last_quarter_start} 至 {last_quarter_end}。",
-        f"- 上半年：{year}-01-01 至 {year}-06-30；去年下半年：{year - 1}-07-01 至 {year - 1}-12-31；"
-        f"去年同期：{year - 1}-01-01 至 {as_of.replace(year=year - 1)}。",
-        f'- 近三年：{year - 2}-01-01 至 {as_of}，"group_by":["year"]。近12个月：{twelve_months} 至 {as_of}，'
-        f'"group_by":["month"]。历年：{data_start} 至 {as_of}，"group_by":["year"]。',
+        f"- 没说时间、今年、本年：{span('今年')}。去年：{span('去年')}。前年：{span('前年')}。",
+        f"- 本月：{span('本月')}。上个月：{span('上个月')}。本季度：{span('本季度')}。上季度：{span('上季度')}。",
+        f"- 上半年：{span('上半年')}；去年下半年：{span('去年下半年')}；去年同期：{span('去年同期')}。",
+        f"- 近三年：{span('近三年')}。近12个月：{span('近12个月')}。历年：{span('历年')}。",
     ]
 
 
