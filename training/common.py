@@ -275,6 +275,12 @@ def metrics_callback(out: Path) -> TrainerCallback:
     return MetricsJsonl()
 
 
+def train_and_save(trainer: Any, tokenizer: Any, out: Path, cfg: Any) -> Path:
+    """Train (from the newest checkpoint when the config says resume), then save the run."""
+    trainer.train(resume_from_checkpoint=last_checkpoint(out) if cfg.resume else None)
+    return save_run(trainer, tokenizer, out, cfg)
+
+
 def save_run(trainer: Any, tokenizer: Any, out: Path, cfg: Any) -> Path:
     """Model (or adapter), tokenizer and the resolved config in the run folder; returns it."""
     trainer.save_model(str(out))

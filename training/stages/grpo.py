@@ -44,8 +44,7 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
         peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
         callbacks=[common.metrics_callback(out)],
     )
-    trainer.train(resume_from_checkpoint=common.last_checkpoint(out) if cfg.resume else None)
-    return common.save_run(trainer, tokenizer, out, cfg)
+    return common.train_and_save(trainer, tokenizer, out, cfg)
 
 
 def _warehouse() -> object:

@@ -57,5 +57,4 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
         peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
         callbacks=[common.metrics_callback(out)],
     )
-    trainer.train()
-    return common.save_run(trainer, tokenizer, out, cfg)
+    return common.train_and_save(trainer, tokenizer, out, cfg)  # resume is refused above
