@@ -40,7 +40,7 @@ Progress = Callable[[int, int, str], None]  # (done, total, current file)
 
 
 class EmptyQueryError(ValueError):
-    pass
+    """The query is empty or blank: the message gives an example of a query."""
 
 
 @dataclass

