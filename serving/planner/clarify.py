@@ -45,7 +45,7 @@ class Ambiguity:
 class Clarifier:
     def __init__(self, catalog: Catalog, dimensions: DimensionIndex, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.generic = _generic_indicator_names(catalog, lexicon)
+        self.generic = generic_indicator_names(catalog, lexicon)
         departments = {m.code: m.name for m in dimensions.members.get("department", [])}
         self.doctor_department = {
             m.name: departments.get(m.attributes.get("dept_code", ""), "")
@@ -164,7 +164,7 @@ def choose(answer: str, options: list[str], lexicon: Lexicon) -> str | None:
     return None
 
 
-def _generic_indicator_names(catalog: Catalog, lexicon: Lexicon) -> dict[str, list[str]]:
+def generic_indicator_names(catalog: Catalog, lexicon: Lexicon) -> dict[str, list[str]]:
     """Endings shared by several computable indicators' names or aliases that are not a name
     themselves: 次均费用 (门诊/住院次均费用), 次均药费 (门诊/住院次均药费), 死亡率."""
     active = [i for i in catalog.indicators.values() if i.status != "not_available"]

@@ -655,7 +655,7 @@ def _department_groups(config: dict[str, Any], departments: list) -> dict[str, l
 def _generic_words(catalog: Catalog, warehouse: Warehouse) -> dict[str, list[str]]:
     """次均费用 → [门诊次均费用, 住院次均费用]: the rules planner's definition, so that the gold
     clarifications list the same options the conventions describe (one definition, not two)."""
-    from serving.planner.clarify import _generic_indicator_names
+    from serving.planner.clarify import generic_indicator_names
     from serving.planner.lexicon import Lexicon
 
-    return _generic_indicator_names(catalog, Lexicon(catalog, warehouse.dimensions))
+    return generic_indicator_names(catalog, Lexicon(catalog, warehouse.dimensions))
