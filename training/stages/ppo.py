@@ -57,4 +57,5 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
         peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
         callbacks=[common.metrics_callback(out)],
     )
-    return common.train_and_save(trainer, tokenizer, out, cfg)  # resume is refused above
+    trainer.train()  # trl's PPOTrainer.train takes no resume_from_checkpoint (refused above)
+    return common.save_run(trainer, tokenizer, out, cfg)
