@@ -1,13 +1,15 @@
-"""Throughput of each training stage on the tiny chain (pt → sft → rm → ppo, dpo, grpo), CPU.
+"""Throughput of each training stage (pt → sft → rm → ppo, dpo, grpo), CPU.
 
-Runs the checked-in tiny configs (training/configs/tiny) shortened by overrides, on the test
-fixtures (tests/training/conftest.py) or on a data folder from `opsbrain train data` (--data), and
-reads each run's metrics.jsonl: tokens/s is the tokens the trainer reports (``num_tokens``: prompt
-and completion tokens seen) over its train runtime; PPO reports none, so its figure is counted
-here: episodes x (prompt + response tokens). No GPU was available when it was written: the figures
-are CPU figures.
+Runs the checked-in configs of a chain (training/configs/tiny or training/configs/demo) shortened
+by overrides, on the test fixtures (tests/training/conftest.py) or on a data folder from
+`opsbrain train data` (--data), each stage starting from the previous stage's output, and reads
+each run's metrics.jsonl: tokens/s is the tokens the trainer reports (``num_tokens``: prompt and
+completion tokens seen) over its train runtime; PPO reports none, so its figure is counted here:
+episodes x (prompt + response tokens). No GPU was available when it was written: the figures are
+CPU figures.
 
     python bench/training_benchmark.py [--data data/training] [--steps 10]
+    python bench/training_benchmark.py --chain demo --data data/training --steps 2 --name training_benchmark_demo
 """
 
 from __future__ import annotations
@@ -27,11 +29,19 @@ from training import common
 from training.stages.cli import run_stage
 
 RESULTS = Path("bench/results")
-TINY = Path("training/configs/tiny")
+CONFIGS = Path("training/configs")
+PPO_EPISODES = {"tiny": 8, "demo": 4}
+PPO_RESPONSE = 32
+MODELS = {
+    "tiny": "tiny random Qwen2 (hidden 64, 2 layers, Qwen2.5 vocabulary 151,936), full fine-tuning",
+    "demo": "Qwen2.5-Coder-0.5B-Instruct (data/models/qwen2.5-coder-0.5b-instruct), LoRA r=16 all-linear, fp32",
+}
 
 
-def stage_overrides(stage: str, steps: int, runs: Path) -> list[str]:
+def stage_overrides(chain: str, stage: str, steps: int, runs: Path) -> list[str]:
     base = ["trainer.save_strategy=no", "trainer.report_to=[]", "trainer.logging_steps=1"]
+    if chain == "demo":
+        return base + demo_overrides(stage, steps, runs)
     per_stage = {
         "pt": ["model=tiny", f"trainer.max_steps={steps}", "trainer.max_length=256"],
         "sft": [
@@ -64,10 +74,37 @@ def stage_overrides(stage: str, steps: int, runs: Path) -> list[str]:
     return base + per_stage[stage]
 
 
-def measure(stage: str, data: Path, runs: Path, steps: int) -> dict:
+def demo_overrides(stage: str, steps: int, runs: Path) -> list[str]:
+    """The demo configs at one example per optimizer step: a few steps measure tokens/s, not learning."""
+    single = [f"trainer.max_steps={steps}", "trainer.per_device_train_batch_size=1"]
+    per_stage = {
+        "pt": [*single, "trainer.gradient_accumulation_steps=1", "trainer.max_length=512"],
+        "sft": [f"model={runs / 'pt'}", *single, "trainer.gradient_accumulation_steps=1"],
+        "rm": [f"model={runs / 'sft'}", *single, "trainer.gradient_accumulation_steps=1"],
+        "ppo": [
+            f"model={runs / 'sft'}",
+            f"reward_model={runs / 'rm'}",
+            f"trainer.total_episodes={PPO_EPISODES['demo']}",
+            "trainer.per_device_train_batch_size=2",
+            "trainer.num_mini_batches=1",
+            f"trainer.response_length={PPO_RESPONSE}",
+        ],
+        "dpo": [f"model={runs / 'sft'}", *single, "trainer.gradient_accumulation_steps=1"],
+        "grpo": [
+            f"model={runs / 'sft'}",
+            "trainer.max_steps=1",
+            "trainer.per_device_train_batch_size=2",
+            "trainer.num_generations=2",
+            f"trainer.max_completion_length={PPO_RESPONSE}",
+        ],
+    }
+    return per_stage[stage]
+
+
+def measure(chain: str, stage: str, data: Path, runs: Path, steps: int) -> dict:
     out = runs / stage
     started = time.perf_counter()
-    run_stage(stage, TINY / f"{stage}.yaml", stage_overrides(stage, steps, runs), data, out)
+    run_stage(stage, CONFIGS / chain / f"{stage}.yaml", stage_overrides(chain, stage, steps, runs), data, out)
     wall = time.perf_counter() - started
     rows = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     summary = next((r for r in reversed(rows) if "train_runtime" in r), {})
@@ -76,12 +113,15 @@ def measure(stage: str, data: Path, runs: Path, steps: int) -> dict:
     note = "trainer-reported num_tokens"
     if stage == "ppo":  # PPOTrainer logs no token count: prompts + generated responses
         tokenizer = common.load_tokenizer(out)
-        prompts = common.read_jsonl(data / "prompts.jsonl", 8)
+        episodes = PPO_EPISODES[chain]
+        prompts = common.read_jsonl(data / "prompts.jsonl", episodes)
         mean_prompt = sum(
             len(tokenizer(common.prompt_text(tokenizer, p["prompt"]))["input_ids"]) for p in prompts
         ) / len(prompts)
-        tokens = 8 * (mean_prompt + 32)
-        note = "8 episodes x (mean prompt + 32 response tokens), counted by the benchmark"
+        tokens = episodes * (mean_prompt + PPO_RESPONSE)
+        note = (
+            f"{episodes} episodes x (mean prompt + {PPO_RESPONSE} response tokens), counted by the benchmark"
+        )
     steps_done = max((r["step"] for r in rows), default=0)
     return {
         "stage": stage,
@@ -98,6 +138,7 @@ def measure(stage: str, data: Path, runs: Path, steps: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="data folder (default: the test fixtures)")
+    parser.add_argument("--chain", choices=sorted(MODELS), default="tiny", help="training/configs/<chain>")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--stages", default="pt,sft,rm,ppo,dpo,grpo")
     parser.add_argument("--name", default="training_benchmark", help="result file name in bench/results")
@@ -110,7 +151,7 @@ def main() -> None:
 
             data = write_fixtures(Path(scratch) / "data")
         runs = Path(scratch) / "runs"
-        results = [measure(stage, data, runs, args.steps) for stage in args.stages.split(",")]
+        results = [measure(args.chain, stage, data, runs, args.steps) for stage in args.stages.split(",")]
     import torch
 
     report = {
@@ -121,13 +162,15 @@ def main() -> None:
         "torch_threads": torch.get_num_threads(),
         "load_average": os.getloadavg(),
         "data": str(args.data or "tests/training fixtures"),
-        "model": "tiny random Qwen2 (hidden 64, 2 layers, Qwen2.5 vocabulary 151,936)",
+        "model": MODELS[args.chain],
         "stages": results,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.name}.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
     lines = [
-        "# Training stages on the tiny chain (CPU)",
+        f"# Training stages on the {args.chain} chain (CPU)",
+        "",
+        f"Model: {report['model']}.",
         "",
         f"{report['created']}, {report['cpu_count']} cores shared (load average at the end "
         f"{', '.join(f'{x:.1f}' for x in report['load_average'])}), {report['device']}. Data: {report['data']}.",

@@ -48,6 +48,7 @@ class TurnScore(BaseModel):
     faithful: bool
     cited: bool | None = None  # None: the gold plan searches no policy
     predicted: dict[str, Any]
+    planned_by: str = ""  # the response's planner: rules, llm, or llm→rules after a fallback
 
 
 class PlannerReport(BaseModel):
@@ -63,6 +64,9 @@ class PlannerReport(BaseModel):
     citation_presence: float
     clarification_accuracy: float
     refusal_accuracy: float
+    # llm planner only: exact plans the model wrote itself; a turn the rules fallback planned is a
+    # miss here, so a weak model cannot borrow the rules planner's score
+    model_plan_exact_match: float | None = None
     failures: list[TurnScore]
 
 
@@ -134,6 +138,11 @@ def _predicted_values(response: AssistantResponse) -> list | None:
 
 def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> PlannerReport:
     items = load_items(path)
+    return summarise(path.name, assistant.planner.name, items, score_turns(assistant, warehouse, items))
+
+
+def score_turns(assistant: Assistant, warehouse: Warehouse, items: list[Item]) -> list[TurnScore]:
+    """Every turn of every item, asked in order with the assistant's own earlier plans as history."""
     scores: list[TurnScore] = []
     for item in items:
         history: list[PlannedTurn] = []
@@ -156,13 +165,18 @@ def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> 
                     faithful=response.answer != WITHHELD_ANSWER,
                     cited=bool(response.citations) if wants_policy else None,
                     predicted=json.loads(response.plan.model_dump_json(exclude_defaults=True)),
+                    planned_by=response.planner,
                 )
             )
             scores[-1].predicted["gold"] = json.loads(turn.gold.model_dump_json(exclude_defaults=True))
+    return scores
+
+
+def summarise(dataset: str, planner: str, items: list[Item], scores: list[TurnScore]) -> PlannerReport:
     golds = [t.gold for i in items for t in i.turns]
     return PlannerReport(
-        dataset=path.name,
-        planner=assistant.planner.name,
+        dataset=dataset,
+        planner=planner,
         items=len(items),
         turns=len(scores),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -185,8 +199,15 @@ def evaluate_planner(assistant: Assistant, warehouse: Warehouse, path: Path) -> 
                 if g.refusal
             ]
         ),
+        model_plan_exact_match=_model_exact(scores),
         failures=[s for s in scores if not s.exact],
     )
+
+
+def _model_exact(scores: list[TurnScore]) -> float | None:
+    if not any(s.planned_by.startswith("llm") for s in scores):
+        return None
+    return _rate([s.exact and s.planned_by == "llm" for s in scores])
 
 
 def _rate(flags: list[bool]) -> float:
@@ -210,6 +231,14 @@ def to_markdown(report: PlannerReport) -> str:
         ("clarification accuracy", report.clarification_accuracy),
         ("refusal accuracy", report.refusal_accuracy),
     ]
+    if report.model_plan_exact_match is not None:
+        rows.insert(
+            1,
+            (
+                "plan exact match, model's own plans (fallbacks count as misses)",
+                report.model_plan_exact_match,
+            ),
+        )
     lines = [
         f"Planner `{report.planner}` on {report.dataset}: {report.items} items, {report.turns} turns.",
         "",
