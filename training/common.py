@@ -125,16 +125,26 @@ def load_sequence_classifier(name: str | Path, gradient_checkpointing: bool = Fa
 def _load(auto: Any, folder: Path, gradient_checkpointing: bool, **kwargs: Any) -> PreTrainedModel:
     dtype = choose_dtype()
     if is_adapter(folder):
-        from peft import PeftModel
+        from peft import PeftConfig, PeftModel
 
         base = auto.from_pretrained(base_of_adapter(folder), dtype=dtype, **kwargs)
-        model = PeftModel.from_pretrained(base, folder).merge_and_unload()
+        config = PeftConfig.from_pretrained(folder)
+        if config.task_type != _task_type(base):
+            # e.g. a LoRA SFT adapter (CAUSAL_LM) under the reward model's new score head: peft's
+            # task wrapper would expect the other head, the plain PeftModel does not, and the
+            # adapter's backbone weights (model.layers.*) line up in both classes
+            config.task_type = None
+        model = PeftModel.from_pretrained(base, folder, config=config).merge_and_unload()
     else:
         model = auto.from_pretrained(folder, dtype=dtype, **kwargs)
     if gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False  # the cache is useless with checkpointing and warns
     return model
+
+
+def _task_type(model: Any) -> str:
+    return "SEQ_CLS" if type(model).__name__.endswith("ForSequenceClassification") else "CAUSAL_LM"
 
 
 def lora_config(settings: Any, task_type: str) -> Any:

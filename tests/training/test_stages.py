@@ -242,6 +242,14 @@ def test_config_typo_names_the_right_key(tmp_path: Path) -> None:
     assert cfg.trainer["learning_rate"] == 1e-4 and cfg.lora is None
 
 
+@pytest.mark.parametrize("path", sorted(Path("training/configs").glob("[!a]*/*.yaml")), ids=str)
+def test_every_checked_in_stage_config_loads(path: Path) -> None:
+    # trainer keys are checked against the stage's trl config class: a config that drifted from the
+    # pinned trl fails here, not an hour into a demo run
+    cfg = load_config(path)
+    assert cfg.stage == path.stem and cfg.trainer
+
+
 def test_cli_reports_config_errors_and_has_help() -> None:
     from opsbrain.cli import app
 
@@ -262,3 +270,28 @@ def test_sft_prompt_is_the_serving_prompt(tiny_base: Path) -> None:
     assert example["prompt"] == render(tokenizer, messages[:-1], add_generation_prompt=True)
     assert example["prompt"].endswith("<|im_start|>assistant\n")
     assert parse_plan(example["completion"]) is not None and example["completion"].endswith("<|im_end|>")
+
+
+def test_a_lora_sft_adapter_loads_under_a_score_head(
+    tiny_base: Path, training_data: Path, tmp_path: Path
+) -> None:
+    """rm/ppo start from the SFT output; a LoRA SFT run leaves a causal-LM adapter, not a full model."""
+    import torch
+
+    adapter = stage(
+        "sft",
+        tmp_path / "lora",
+        training_data,
+        f"model={tiny_base}",
+        "trainer.max_steps=1",
+        "trainer.per_device_train_batch_size=1",
+        "trainer.learning_rate=5e-2",
+        "lora.r=4",
+    )
+    classifier = common.load_sequence_classifier(adapter)
+    causal = common.load_causal_lm(adapter)  # merged the usual way
+    plain = common.load_causal_lm(tiny_base)
+    name = "layers.0.self_attn.q_proj.weight"
+    merged_weight = classifier.model.state_dict()[name]
+    assert torch.equal(merged_weight, causal.model.state_dict()[name])  # the adapter was merged in
+    assert not torch.equal(merged_weight, plain.model.state_dict()[name])  # and it changed something
