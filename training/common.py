@@ -285,6 +285,33 @@ def metrics_callback(out: Path) -> TrainerCallback:
     return MetricsJsonl()
 
 
+def fit(
+    trainer_class: type,
+    cfg: Any,
+    out: Path,
+    model: Any,
+    tokenizer: Any,
+    dataset: Any,
+    args: Any,
+    task_type: str = "CAUSAL_LM",
+    **extra: Any,
+) -> Path:
+    """Build a trl trainer with the arguments every stage shares (LoRA, metrics), train and save.
+
+    ``extra`` holds what only one trainer takes (DPO's ``ref_model``, GRPO's ``reward_funcs``).
+    """
+    trainer = trainer_class(
+        model=model,
+        args=args,
+        train_dataset=dataset,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg.lora, task_type),
+        callbacks=[metrics_callback(out)],
+        **extra,
+    )
+    return train_and_save(trainer, tokenizer, out, cfg)
+
+
 def train_and_save(trainer: Any, tokenizer: Any, out: Path, cfg: Any) -> Path:
     """Train (from the newest checkpoint when the config says resume), then save the run."""
     trainer.train(resume_from_checkpoint=last_checkpoint(out) if cfg.resume else None)

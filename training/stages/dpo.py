@@ -22,13 +22,5 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
     model = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing)
     rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
     dataset = common.to_dataset([common.preference_example(tokenizer, row) for row in rows])
-    trainer = DPOTrainer(
-        model=model,
-        ref_model=None,
-        args=common.trainer_args(DPOConfig, cfg, out),
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
-        callbacks=[common.metrics_callback(out)],
-    )
-    return common.train_and_save(trainer, tokenizer, out, cfg)
+    args = common.trainer_args(DPOConfig, cfg, out)
+    return common.fit(DPOTrainer, cfg, out, model, tokenizer, dataset, args, ref_model=None)

@@ -35,16 +35,9 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
             for row in rows
         ]
     )
-    trainer = GRPOTrainer(
-        model=model,
-        reward_funcs=[grpo_reward_function(_warehouse() if cfg.execute_queries else None)],
-        args=common.trainer_args(GRPOConfig, cfg, out),
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
-        callbacks=[common.metrics_callback(out)],
-    )
-    return common.train_and_save(trainer, tokenizer, out, cfg)
+    reward = grpo_reward_function(_warehouse() if cfg.execute_queries else None)
+    args = common.trainer_args(GRPOConfig, cfg, out)
+    return common.fit(GRPOTrainer, cfg, out, model, tokenizer, dataset, args, reward_funcs=[reward])
 
 
 def _warehouse() -> object:

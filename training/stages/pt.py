@@ -33,12 +33,4 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
         out,
         **{"dataset_text_field": "text", "packing": True, "packing_strategy": "wrapped", **cfg.trainer},
     )
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
-        callbacks=[common.metrics_callback(out)],
-    )
-    return common.train_and_save(trainer, tokenizer, out, cfg)
+    return common.fit(SFTTrainer, cfg, out, model, tokenizer, dataset, args)

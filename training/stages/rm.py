@@ -24,15 +24,8 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
     model = common.load_sequence_classifier(cfg.model, cfg.gradient_checkpointing)
     rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
     dataset = common.to_dataset([common.preference_example(tokenizer, row) for row in rows])
-    trainer = RewardTrainer(
-        model=model,
-        args=common.trainer_args(RewardConfig, cfg, out),
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=common.lora_config(cfg.lora, "SEQ_CLS"),
-        callbacks=[common.metrics_callback(out)],
-    )
-    return common.train_and_save(trainer, tokenizer, out, cfg)
+    args = common.trainer_args(RewardConfig, cfg, out)
+    return common.fit(RewardTrainer, cfg, out, model, tokenizer, dataset, args, task_type="SEQ_CLS")
 
 
 def score(model_folder: str | Path, tokenizer_folder: str | Path, texts: list[str]) -> list[float]:

@@ -26,12 +26,4 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
     dataset = common.to_dataset([common.sft_example(tokenizer, row) for row in rows])
     # completion_only_loss: the prompt (system prompt, question) is given, never learned
     args = common.trainer_args(SFTConfig, cfg, out, **{"completion_only_loss": True, **cfg.trainer})
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=dataset,
-        processing_class=tokenizer,
-        peft_config=common.lora_config(cfg.lora, "CAUSAL_LM"),
-        callbacks=[common.metrics_callback(out)],
-    )
-    return common.train_and_save(trainer, tokenizer, out, cfg)
+    return common.fit(SFTTrainer, cfg, out, model, tokenizer, dataset, args)

@@ -7,6 +7,7 @@ that mean "no answer" (server unreachable, bad status, model failed to load) are
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
@@ -213,11 +214,9 @@ def _json_object_done(tokenizer: Any, prompt_length: int) -> Any:
             start = text.find("{")
             done = False
             if start >= 0 and text.rstrip().endswith("}"):
-                try:
+                with contextlib.suppress(json.JSONDecodeError):  # not complete yet: keep generating
                     json.JSONDecoder().raw_decode(text[start:])
                     done = True
-                except json.JSONDecodeError:
-                    pass
             return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
 
     return JsonObjectDone()
