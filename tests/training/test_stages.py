@@ -163,6 +163,17 @@ def test_plan_reward_orders_invalid_partial_exact() -> None:
 
 
 # ------------------------------------------------------------------------------------ LoRA, merge, resume
+def lora_sft(base: Path, data: Path, out: Path, *overrides: str) -> Path:
+    """A few LoRA SFT steps on the tiny base (r=4, alpha=8), a high rate so the adapter changes outputs."""
+    settings = [
+        "trainer.per_device_train_batch_size=1",
+        "trainer.learning_rate=5e-2",
+        "lora.r=4",
+        "lora.alpha=8",
+    ]
+    return stage("sft", out, data, f"model={base}", *settings, *overrides)
+
+
 def test_lora_merge_gives_the_same_greedy_output(
     tiny_base: Path, training_data: Path, tmp_path: Path
 ) -> None:
@@ -171,18 +182,7 @@ def test_lora_merge_gives_the_same_greedy_output(
 
     from opsbrain.cli import app
 
-    adapter = stage(
-        "sft",
-        tmp_path / "lora",
-        training_data,
-        f"model={tiny_base}",
-        "trainer.max_steps=2",
-        "trainer.per_device_train_batch_size=1",
-        "trainer.learning_rate=5e-2",
-        "lora.r=4",
-        "lora.alpha=8",
-        "lora.dropout=0",
-    )
+    adapter = lora_sft(tiny_base, training_data, tmp_path / "lora", "trainer.max_steps=2", "lora.dropout=0")
     assert common.is_adapter(adapter)
     merged = tmp_path / "merged"
     result = CliRunner().invoke(
@@ -278,16 +278,7 @@ def test_a_lora_sft_adapter_loads_under_a_score_head(
     """rm/ppo start from the SFT output; a LoRA SFT run leaves a causal-LM adapter, not a full model."""
     import torch
 
-    adapter = stage(
-        "sft",
-        tmp_path / "lora",
-        training_data,
-        f"model={tiny_base}",
-        "trainer.max_steps=1",
-        "trainer.per_device_train_batch_size=1",
-        "trainer.learning_rate=5e-2",
-        "lora.r=4",
-    )
+    adapter = lora_sft(tiny_base, training_data, tmp_path / "lora", "trainer.max_steps=1")
     classifier = common.load_sequence_classifier(adapter)
     causal = common.load_causal_lm(adapter)  # merged the usual way
     plain = common.load_causal_lm(tiny_base)
