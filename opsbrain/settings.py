@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=list, description="portal origins allowed to call the API"
     )
+    web_dist: Path | None = Field(
+        None, description="the built web UI (npm run build); default: serving/web/dist of this checkout"
+    )
     conversations_url: str | None = Field(
         None, description="SQLAlchemy URL for conversations; default: SQLite in data_dir"
     )

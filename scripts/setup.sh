@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install opsbrain with its test tools. Safe to run again: it only installs
-# what is missing. torch is pinned and installed first (see docs/offline.md): an unpinned torch
+# Create .venv and install opsbrain with its test tools, then build the web UI. Safe to run again:
+# it only installs and builds what is missing or changed. torch is pinned and installed first (see docs/offline.md): an unpinned torch
 # would pull several GB of CUDA packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,3 +16,4 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet -e ".[dev]"
   touch "$stamp"
 fi
+bash scripts/build_web.sh

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import RedirectResponse
 
 from opsbrain import __version__
 from opsbrain.settings import Settings, settings
@@ -18,6 +17,7 @@ from serving.api.errors import install_error_handlers
 from serving.api.limits import BodySizeLimit
 from serving.api.main import api_router
 from serving.api.routes import openai
+from serving.api.web import mount_web_ui
 
 log = logging.getLogger("opsbrain.api")
 
@@ -54,9 +54,5 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(openai.router, prefix="/v1")  # where OpenAI clients look: base_url=http://host/v1
 
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # the chat web UI takes this route when it lands (issue #6); until then, the API reference
-        return RedirectResponse("/api/v1/docs")
-
+    mount_web_ui(app, config.web_dist)  # last: API routes take precedence over files
     return app

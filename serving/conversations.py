@@ -66,6 +66,11 @@ def _sqlite_pragmas(conn: Any, _: Any) -> None:
     conn.execute("PRAGMA synchronous=NORMAL")
 
 
+def _escape_like(text: str) -> str:
+    """``text`` matched literally by LIKE: a user searching "100%" means the percent sign."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 class ConversationStore:
     def __init__(self, url: str) -> None:
         self.engine = sa.create_engine(url)
@@ -130,12 +135,28 @@ class ConversationStore:
                 conversations.update().where(conversations.c.id == conversation_id).values(updated_at=now)
             )
 
-    def list(self, limit: int = 100) -> list[ConversationSummary]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
+    def list(self, limit: int = 100, query: str = "") -> list[ConversationSummary]:
+        """Newest first; ``query`` keeps conversations whose title or any message contains it."""
+        select = sa.select(conversations).order_by(conversations.c.updated_at.desc()).limit(limit)
+        if query:
+            pattern = "%" + _escape_like(query) + "%"
+            in_messages = sa.select(messages.c.conversation_id).where(
+                messages.c.content.like(pattern, escape="\\")
             )
-            return [ConversationSummary(**r._mapping) for r in rows]
+            select = select.where(
+                conversations.c.title.like(pattern, escape="\\") | conversations.c.id.in_(in_messages)
+            )
+        with self.engine.connect() as conn:
+            return [ConversationSummary(**r._mapping) for r in conn.execute(select)]
+
+    def rename(self, conversation_id: str, title: str) -> ConversationSummary:
+        self._require(conversation_id)
+        with self.engine.begin() as conn:
+            # the order of the sidebar is by last activity: renaming is not activity
+            conn.execute(
+                conversations.update().where(conversations.c.id == conversation_id).values(title=title[:200])
+            )
+        return self._require(conversation_id)
 
     def get(self, conversation_id: str) -> Conversation:
         summary = self._require(conversation_id)

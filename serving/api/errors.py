@@ -13,6 +13,7 @@ from indicators import IndicatorError
 from retrieval import EmptyQueryError
 from serving.assistant.assistant import InvalidQuestionError
 from serving.conversations import ConversationNotFoundError
+from serving.reports import TurnNotFoundError
 
 log = logging.getLogger("opsbrain.api")
 
@@ -39,6 +40,10 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConversationNotFoundError)
     async def _no_conversation(_: Request, exc: ConversationNotFoundError) -> JSONResponse:
         return JSONResponse(error_body(str(exc), "conversation_not_found", "conversation_id"), 404)
+
+    @app.exception_handler(TurnNotFoundError)
+    async def _no_turn(_: Request, exc: TurnNotFoundError) -> JSONResponse:
+        return JSONResponse(error_body(str(exc), "turn_not_found", "turn"), 404)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

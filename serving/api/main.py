@@ -1,6 +1,6 @@
 from fastapi import APIRouter
 
-from serving.api.routes import chat, dimensions, indicators, meta, policies
+from serving.api.routes import chat, conversations, dimensions, indicators, meta, policies
 
 api_router = APIRouter()
 api_router.include_router(meta.router)
@@ -8,3 +8,4 @@ api_router.include_router(indicators.router)
 api_router.include_router(dimensions.router)
 api_router.include_router(policies.router)
 api_router.include_router(chat.router)
+api_router.include_router(conversations.router)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from retrieval import Citation
 from serving.assistant.composer import Answer, UnsupportedNumberError, compose
 from serving.assistant.executor import Executor, ToolResult
+from serving.assistant.scope import ChatScope
 from serving.tools import Plan, Turn
 
 log = logging.getLogger("opsbrain.assistant")
@@ -94,18 +95,23 @@ class Assistant:
         self.executor = executor
         self.as_of = as_of
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> AssistantResponse:
-        """Answer one question; ``history`` holds the conversation's earlier turns, oldest first.
+    def ask(
+        self, question: str, history: Sequence[Turn] = (), scope: ChatScope | None = None
+    ) -> AssistantResponse:
+        """Answer one question; ``history`` holds the conversation's earlier turns, oldest first, and
+        ``scope`` the period and filters a user picked outside the question (the web UI's filter bar).
 
         Raises:
             InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
         """
-        for event in self.stream(question, history):
+        for event in self.stream(question, history, scope):
             if isinstance(event, Answered):
                 return event.response
         raise AssertionError("the stages always end with an answer")
 
-    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[StageEvent]:
+    def stream(
+        self, question: str, history: Sequence[Turn] = (), scope: ChatScope | None = None
+    ) -> Iterator[StageEvent]:
         """The stages of ``ask`` as they finish: ``Planned``, ``Executed``, then ``Answered``.
 
         The question is checked here, before the first event, so a server can still refuse it with
@@ -114,7 +120,7 @@ class Assistant:
         Raises:
             InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
         """
-        return self._stages(check_question(question), history)
+        return self._stages(check_question(question), history, scope)
 
     def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan:
         return self.planner.plan(question, history)
@@ -129,10 +135,14 @@ class Assistant:
             log.exception("answer held a number that no tool gave; withheld")
             return Answer(text=WITHHELD_ANSWER)
 
-    def _stages(self, question: str, history: Sequence[Turn]) -> Iterator[StageEvent]:
+    def _stages(
+        self, question: str, history: Sequence[Turn], scope: ChatScope | None
+    ) -> Iterator[StageEvent]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         plan = self.plan(question, history)
+        if scope is not None:
+            plan = scope.apply(plan)
         # read now, in the thread that planned: a streamed response may compose in another thread,
         # and the llm planner's name (llm or llm→rules) is per thread
         planned_by = self.planner.name

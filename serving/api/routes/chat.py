@@ -1,4 +1,4 @@
-"""The chat API: one JSON answer, or the same answer streamed as server-sent events; conversations."""
+"""The chat API: one JSON answer, or the same answer streamed as server-sent events."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from serving.assistant.assistant import (
     Planned,
     StageEvent,
 )
-from serving.conversations import Conversation, ConversationStore, ConversationSummary
+from serving.assistant.scope import ChatScope
+from serving.conversations import ConversationStore
 from serving.tools import Turn
 
 router = APIRouter(tags=["chat"])
@@ -32,6 +33,11 @@ class ChatRequest(BaseModel):
         min_length=1, max_length=MAX_QUESTION_CHARS, examples=["医院本年药占比是多少？包括同比"]
     )
     conversation_id: str | None = Field(None, description="continue a conversation; omit to start one")
+    scope: ChatScope | None = Field(
+        None,
+        description="period and 院区/科室/医生 set outside the question (a filter bar): they replace the "
+        "question's own in every indicator query; an omitted field keeps the question's, [] removes it",
+    )
 
 
 class ChatResponse(AssistantResponse):
@@ -43,7 +49,7 @@ def chat(body: ChatRequest, assistant: AssistantDep, store: ConversationsDep) ->
     """Plan the question (follow-ups inherit from the conversation), run the tools, answer with the
     figures, 口径, citations and a chart; the resolved plan and every tool result come back too."""
     history = _history(store, body.conversation_id)
-    return _save(store, body.conversation_id, assistant.ask(body.question, history))
+    return _save(store, body.conversation_id, assistant.ask(body.question, history, body.scope))
 
 
 @router.post(
@@ -57,7 +63,7 @@ def chat_stream(body: ChatRequest, assistant: AssistantDep, store: Conversations
     (the checked answer text in pieces), `done` (the whole response, as `/chat` returns it), or
     `error`. A bad question or an unknown conversation is refused before the stream starts."""
     history = _history(store, body.conversation_id)
-    stages = assistant.stream(body.question, history)  # checks the question now, not mid-stream
+    stages = assistant.stream(body.question, history, body.scope)  # checks the question now, not mid-stream
     return sse_response(_chat_events(stages, store, body.conversation_id))
 
 
@@ -95,18 +101,3 @@ def _save(store: ConversationStore, conversation_id: str | None, response: Assis
         conversation_id, response.question, response.answer, response.plan, response.model_dump(mode="json")
     )
     return ChatResponse(**response.model_dump(), conversation_id=conversation_id)
-
-
-@router.get("/conversations", response_model=list[ConversationSummary], summary="会话列表")
-def list_conversations(store: ConversationsDep) -> list[ConversationSummary]:
-    return store.list()
-
-
-@router.get("/conversations/{conversation_id}", response_model=Conversation, summary="一个会话的全部消息")
-def get_conversation(conversation_id: str, store: ConversationsDep) -> Conversation:
-    return store.get(conversation_id)
-
-
-@router.delete("/conversations/{conversation_id}", status_code=204, summary="删除会话")
-def delete_conversation(conversation_id: str, store: ConversationsDep) -> None:
-    store.delete(conversation_id)

@@ -1,0 +1,86 @@
+// What the answer components read out of a ChatResponse, as plain functions over the API types.
+import type { ChatResponse, IndicatorResult, QueryResult, ToolResult } from '../api/types'
+import { describeChange, formatPeriod, formatValue, type ChangeView } from './format'
+
+/** The query results the planner asked for (not the context queries added around a figure). */
+export function planQueries(toolResults: ToolResult[] | null | undefined): QueryResult[] {
+  return (toolResults ?? []).filter((t) => t.role === 'plan' && t.ok && t.query).map((t) => t.query as QueryResult)
+}
+
+export interface ComparisonView {
+  kind: string
+  label: string // 同比 | 环比
+  value: string // the comparison period's value, formatted
+  period: string
+  change: ChangeView
+  note: string
+}
+
+export interface FigureCard {
+  key: string
+  code: string
+  name: string
+  value: string // formatted, "—" when there is none
+  period: string
+  direction: string
+  note: string // why the value is missing, or the result's notes
+  comparisons: ComparisonView[]
+}
+
+// 同比 first, then 环比, then anything the API adds later
+const ORDER = ['yoy', 'mom']
+const rankOf = (k: string) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length)
+
+function cardOf(ind: IndicatorResult, q: QueryResult, key: string): FigureCard {
+  const row = ind.rows[0]
+  const comparisons = Object.entries(row?.comparisons ?? {})
+    .sort(([a], [b]) => rankOf(a) - rankOf(b))
+    .map(([kind, c]) => ({
+      kind,
+      label: c.label || kind,
+      value: formatValue(c.value, ind.precision, ind.unit),
+      period: formatPeriod(c.start, c.end),
+      change: describeChange(c, ind.direction, ind.precision),
+      note: c.note ?? '',
+    }))
+  const notes = [...(ind.notes ?? [])]
+  if (!row) notes.unshift('统计期内没有数据')
+  return {
+    key,
+    code: ind.code,
+    name: ind.name,
+    value: formatValue(row?.value ?? null, ind.precision, ind.unit),
+    period: formatPeriod(row?.start ?? q.query.start, row?.end ?? q.query.end),
+    direction: ind.direction,
+    note: notes.join('；'),
+    comparisons,
+  }
+}
+
+/** One card per indicator of each single-row (no group_by) query the planner asked for. */
+export function figureCards(toolResults: ToolResult[] | null | undefined): FigureCard[] {
+  const cards: FigureCard[] = []
+  planQueries(toolResults).forEach((q, qi) => {
+    if ((q.query.group_by ?? []).length > 0) return
+    q.results.forEach((ind, ii) => cards.push(cardOf(ind, q, `${qi}-${ii}-${ind.code}`)))
+  })
+  return cards
+}
+
+/** Precision of a table column that holds an indicator value (header "药占比（%）", or 同比/环比). */
+export function columnPrecisions(response: Pick<ChatResponse, 'table' | 'tool_results'>): (number | undefined)[] {
+  const columns = response.table?.columns ?? []
+  const results = planQueries(response.tool_results).flatMap((q) => q.results)
+  return columns.map((col) => {
+    const ind = results.find((r) => col === `${r.name}（${r.unit}）` || col === r.name)
+    if (ind) return ind.precision
+    // the comparison columns repeat the value of the indicator (only one indicator per table)
+    if ((col === '同比' || col === '环比') && results.length === 1) return results[0].precision
+    return undefined
+  })
+}
+
+/** Failed tool calls, for the error notice. */
+export function failedResults(toolResults: ToolResult[] | null | undefined): ToolResult[] {
+  return (toolResults ?? []).filter((t) => !t.ok)
+}

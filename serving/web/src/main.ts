@@ -1,0 +1,18 @@
+import { createApp } from 'vue'
+import { ElMessage } from 'element-plus'
+import 'element-plus/dist/index.css'
+import './styles/main.css'
+import App from './App.vue'
+
+// Element Plus is not installed as a plugin: each component imports the parts it uses, so the
+// bundle holds only those (about half of the library); App.vue provides the Chinese locale.
+const app = createApp(App)
+
+// A bug in one component must not leave the user with a blank page or a silent failure: log it for
+// the developer and tell the user in Chinese; the rest of the page keeps working.
+app.config.errorHandler = (err, _instance, info) => {
+  console.error('[opsbrain]', info, err)
+  ElMessage.error(`页面出错：${err instanceof Error ? err.message : String(err)}，请刷新后重试`)
+}
+
+app.mount('#app')

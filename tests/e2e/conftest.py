@@ -1,0 +1,84 @@
+"""A real browser on the real server: Playwright driving Debian's chromium (never a downloaded one).
+
+The server is ``live_server`` (uvicorn in a thread, demo data, the shipped policy corpus) serving the
+web UI that scripts/setup.sh built. Without chromium or the built UI the tests are skipped with that
+reason; where OPSBRAIN_E2E_REQUIRED is set (.ci/run sets it) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from serving.api.web import DEFAULT_DIST
+
+# offline machines: no background connections (refused here, many at a time), no updates, no sync
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+]
+SCREENSHOTS = Path(os.environ.get("OPSBRAIN_SCREENSHOTS", "runs/screenshots"))
+
+
+def _missing() -> str | None:
+    if shutil.which("chromium") is None and not os.environ.get("OPSBRAIN_CHROMIUM"):
+        return "chromium is not installed (.ci/run installs Debian's chromium)"
+    if not (DEFAULT_DIST / "index.html").is_file():
+        return "the web UI is not built (scripts/setup.sh builds it with npm)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    reason = _missing()
+    if reason:
+        if os.environ.get("OPSBRAIN_E2E_REQUIRED"):
+            pytest.fail(f"browser tests required here, but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=os.environ.get("OPSBRAIN_CHROMIUM") or shutil.which("chromium"),
+            headless=True,
+            args=CHROMIUM_ARGS,
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, live_server: str, tmp_path_factory: pytest.TempPathFactory):
+    """One page for a module's steps, which build on each other like a user's session."""
+    context = browser.new_context(
+        base_url=live_server,
+        viewport={"width": 1366, "height": 900},
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(60_000)  # a first answer on 2 cores may take a while
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto("/")
+    yield page
+    context.close()
+    assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
