@@ -29,7 +29,13 @@ def test_built_ui_is_served_and_api_routes_win(tmp_path: Path, dist: Path) -> No
     client = _client(tmp_path, dist)
     home = client.get("/")
     assert home.status_code == 200 and "医院运营助手" in home.text
-    assert client.get("/assets/index-abc.js").headers["content-type"].startswith("text/javascript")
+    # the page may load only its own files and call only this server
+    assert "script-src 'self'" in home.headers["content-security-policy"]
+    assert "connect-src 'self'" in home.headers["content-security-policy"]
+    assert home.headers["cache-control"] == "no-cache"  # a new build is seen at once
+    asset = client.get("/assets/index-abc.js")
+    assert asset.headers["content-type"].startswith("text/javascript")
+    assert "immutable" in asset.headers["cache-control"]
     assert client.get("/api/v1/health").json() == {"status": "ok"}
     # an unknown API path is the API's JSON 404, not a page
     missing = client.get("/api/v1/no-such-route")

@@ -71,10 +71,16 @@ def page(browser, live_server: str, tmp_path_factory: pytest.TempPathFactory):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    # console errors include what the Content-Security-Policy refused; a failed request is expected
+    # where a test injects a server error, and is checked by that test itself
+    page.on(
+        "console",
+        lambda m: m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text),
+    )
     page.goto("/")
     yield page
     context.close()
-    assert not errors, f"uncaught errors in the page: {errors}"
+    assert not errors, f"errors in the page: {errors}"
 
 
 def screenshot(page, name: str) -> Path:

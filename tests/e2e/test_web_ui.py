@@ -51,6 +51,20 @@ def test_first_visit_shows_suggestions(page) -> None:
     screenshot(page, "01-welcome")
 
 
+def test_injected_inline_script_is_refused(browser, live_server: str) -> None:
+    """The Content-Security-Policy at work: markup that slipped into the page could not run code."""
+    page = browser.new_page()
+    refused: list[str] = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and refused.append(m.text))
+    page.goto(f"{live_server}/")
+    page.evaluate(
+        "() => { const s = document.createElement('script'); s.textContent = 'window.pwned = 1';"
+        " document.body.appendChild(s); }"
+    )
+    assert page.evaluate("() => window.pwned") is None and refused
+    page.close()
+
+
 def test_seed_question_figure_chart_citation(page, live_server: str) -> None:
     answer = _ask(page, SEED)
     response = _conversation(live_server)["messages"][1]["response"]
