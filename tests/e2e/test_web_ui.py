@@ -182,6 +182,24 @@ def test_ranking_table(page) -> None:
     screenshot(page, "05-ranking")
 
 
+def test_clarification_options_are_clickable(page, live_server: str) -> None:
+    page.get_by_test_id("new-conversation").click()
+    answer = _ask(page, "心内科的占比是多少")
+    options = answer.get_by_test_id("clarify-option")
+    assert options.count() >= 2
+    chosen = options.first.inner_text().strip()
+    before = page.get_by_test_id("assistant-message").count()
+    options.first.click()
+    # the option is asked as the next question of the same conversation
+    page.get_by_test_id("assistant-message").nth(before).get_by_test_id("answer-status").wait_for(
+        state="detached"
+    )
+    assert page.get_by_test_id("user-message").last.inner_text().startswith(chosen)
+    convo = _conversation(live_server)
+    assert [m["content"] for m in convo["messages"][::2]] == ["心内科的占比是多少", chosen]
+    assert convo["messages"][3]["response"]["plan"]["calls"]
+
+
 def test_indicator_browser(page) -> None:
     page.get_by_test_id("view-catalog").click()
     page.get_by_test_id("indicator-search").fill("四级手术")

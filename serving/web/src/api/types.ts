@@ -62,8 +62,17 @@ export interface Row {
   rank: number | null
 }
 
+/** A target value of an indicator (national or the hospital's own), with where it comes from. */
 export interface Target {
-  [key: string]: unknown
+  kind: string
+  comparator: string
+  value: number
+  scope: string
+  document: string
+  reliability: string
+  note: string
+  applies_from: string | null
+  applies_to: string | null
 }
 
 export interface IndicatorResult {
@@ -120,6 +129,8 @@ export interface Citation {
   reliability: string
   text: string
   score: number
+  bm25_rank: number | null
+  dense_rank: number | null
   chunk_id: string
 }
 
@@ -153,7 +164,8 @@ export interface ToolResult {
   query: QueryResult | null
   citations: Citation[]
   data: Record<string, unknown>
-  error: ApiErrorBody['error'] | null
+  // the executor's errors carry at least a message and a type; valid/suggestions when it knows them
+  error: (Pick<ApiErrorBody['error'], 'message' | 'type'> & Partial<ApiErrorBody['error']>) | null
   elapsed_ms: number
 }
 
@@ -236,6 +248,8 @@ export interface Indicator {
   caliber_note: string
   systems: string[]
   assessment_ref: string | null
+  national_monitoring: boolean
+  policy_caliber: string | null
   owner_department: string
   source_document: string
   reliability: string // V verified, S one source, M unverified

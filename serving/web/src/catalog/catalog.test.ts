@@ -63,12 +63,20 @@ describe('requests and labels', () => {
     expect(isPartialMonth('2023-02', '2023-02-27')).toBe(true)
   })
 
-  it('reads a target defensively', () => {
-    const t = targetView(
-      { kind: 'internal', comparator: '<=', value: 35, scope: '本院', document: '目标', reliability: 'V', applies_from: '2023-01-01', applies_to: '2023-12-31' },
-      '%',
-    )
-    expect(t).toMatchObject({ kind: '本院目标', text: '≤ 35%', period: '2023-01-01 至 2023-12-31', note: '' })
-    expect(targetView({}, '元')).toMatchObject({ kind: '国家目标', text: '', period: '' })
+  it('shows a target with its comparator, unit, kind and period', () => {
+    const target = {
+      kind: 'internal',
+      comparator: '<=',
+      value: 35,
+      scope: '本院',
+      document: '目标',
+      reliability: 'V',
+      note: '',
+      applies_from: '2023-01-01',
+      applies_to: '2023-12-31',
+    }
+    expect(targetView(target, '%')).toMatchObject({ kind: '本院目标', text: '≤ 35%', period: '2023-01-01 至 2023-12-31' })
+    const national = { ...target, kind: 'national', comparator: '>=', value: 20, applies_from: null, applies_to: null }
+    expect(targetView(national, '元')).toMatchObject({ kind: '国家目标', text: '≥ 20 元', period: '' })
   })
 })

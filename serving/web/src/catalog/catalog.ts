@@ -7,6 +7,7 @@ import type {
   IndicatorResult,
   IndicatorSummary,
   QueryResult,
+  Target,
   WarehouseInfo,
 } from '../api/types'
 
@@ -101,7 +102,7 @@ export const SOURCE_LABELS: Record<string, string> = {
   drg: 'DRG 分组',
 }
 
-/** The catalog's Target has an open type: read the known fields defensively. */
+/** A target as the detail pane shows it. */
 export interface TargetView {
   kind: string
   text: string // "≤ 35%"
@@ -114,20 +115,18 @@ export interface TargetView {
 
 const COMPARATORS: Record<string, string> = { '<=': '≤', '>=': '≥', '<': '<', '>': '>', '=': '=' }
 
-export function targetView(t: Record<string, unknown>, unit: string): TargetView {
-  const str = (v: unknown) => (typeof v === 'string' ? v : v === null || v === undefined ? '' : String(v))
-  const value = typeof t.value === 'number' ? t.value : null
-  const cmp = COMPARATORS[str(t.comparator)] ?? str(t.comparator)
-  const shown = value === null ? '' : unit === '%' ? `${value}%` : `${value}${unit ? ` ${unit}` : ''}`
-  const from = str(t.applies_from)
-  const to = str(t.applies_to)
+export function targetView(t: Target, unit: string): TargetView {
+  const cmp = COMPARATORS[t.comparator] ?? t.comparator
+  const shown = unit === '%' ? `${t.value}%` : `${t.value}${unit ? ` ${unit}` : ''}`
+  const from = t.applies_from ?? ''
+  const to = t.applies_to ?? ''
   return {
     kind: t.kind === 'internal' ? '本院目标' : '国家目标',
     text: `${cmp} ${shown}`.trim(),
-    scope: str(t.scope),
-    document: str(t.document),
-    reliability: str(t.reliability),
+    scope: t.scope,
+    document: t.document,
+    reliability: t.reliability,
     period: from || to ? `${from || '…'} 至 ${to || '…'}` : '',
-    note: str(t.note),
+    note: t.note ?? '',
   }
 }
