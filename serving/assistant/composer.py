@@ -91,7 +91,8 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
     return answer
 
 
-def _fmt(value: float | None, precision: int) -> str:
+def format_number(value: float | None, precision: int) -> str:
+    """A figure as answers and reports show it: thousands separators, the indicator's precision."""
     return "—" if value is None else f"{value:,.{precision}f}"
 
 
@@ -108,15 +109,15 @@ def _describe(ind: IndicatorResult, q: QueryResult) -> str:
     lines = []
     if len(ind.rows) == 1 and not ind.rows[0].keys:
         row = ind.rows[0]
-        lines.append(f"{head}为 {_fmt(row.value, ind.precision)}{unit}。")
+        lines.append(f"{head}为 {format_number(row.value, ind.precision)}{unit}。")
         for comp in row.comparisons.values():
             if comp.value is None:
                 lines.append(f"{comp.label}（{_period(comp.start, comp.end)}）无可比数据。")
                 continue
             trend = "持平" if not comp.change else ("上升" if comp.change > 0 else "下降")
-            change = "" if not comp.change else f" {_fmt(abs(comp.change), 2)}{comp.change_unit}"
+            change = "" if not comp.change else f" {format_number(abs(comp.change), 2)}{comp.change_unit}"
             lines.append(
-                f"{comp.label}（{_period(comp.start, comp.end)}）为 {_fmt(comp.value, ind.precision)}{unit}，{trend}{change}。"
+                f"{comp.label}（{_period(comp.start, comp.end)}）为 {format_number(comp.value, ind.precision)}{unit}，{trend}{change}。"
             )
     else:
         lines.append(f"{head}共 {len(ind.rows)} 行，见下表。")
@@ -126,7 +127,7 @@ def _describe(ind: IndicatorResult, q: QueryResult) -> str:
         ):
             top = ranked[0]
             label = " ".join(top.keys.values())
-            lines.append(f"第一位：{label}，{_fmt(top.value, ind.precision)}{unit}。")
+            lines.append(f"第一位：{label}，{format_number(top.value, ind.precision)}{unit}。")
     lines.append(f"口径：{ind.definition}（口径版本 {ind.version}）。数据来源：{ind.source_document}。")
     return "".join(lines)
 
@@ -158,8 +159,8 @@ def _target_sentence(ind: IndicatorResult, q: QueryResult, target: Target, citat
     verdict = "符合" if met else "未达到"
     caveat = f"说明：{target.note}" if target.note else ""
     return (
-        f"对照{whose}（{source.label}：{target.scope}，{target.comparator} {_fmt(target.value, 2)}{ind.unit}），"
-        f"本期 {_fmt(value, ind.precision)}{ind.unit}，{verdict}该目标。{caveat}"
+        f"对照{whose}（{source.label}：{target.scope}，{target.comparator} {format_number(target.value, 2)}{ind.unit}），"
+        f"本期 {format_number(value, ind.precision)}{ind.unit}，{verdict}该目标。{caveat}"
     )
 
 
@@ -168,7 +169,7 @@ def _policy_caliber(ind: IndicatorResult, q: QueryResult, citations: list[Citati
         return ""
     unit = "" if ind.unit in ("无量纲", "比值") else ind.unit
     lines = [
-        f"政策目标按“{ind.name}”口径设定：同期该口径为 {_fmt(ind.rows[0].value, ind.precision)}{unit}"
+        f"政策目标按“{ind.name}”口径设定：同期该口径为 {format_number(ind.rows[0].value, ind.precision)}{unit}"
         f"（{ind.definition.rstrip('。')}）。"
     ]
     lines += [_target_sentence(ind, q, t, citations) for t in ind.targets]
@@ -200,12 +201,17 @@ def _policy_paragraph(citations: list[Citation]) -> str:
     lines = ["相关政策与文件："]
     for n, c in enumerate(citations, start=1):
         origin = "医院内部文件" if c.scope == "internal" else c.issuer
-        snippet = _shorten(re.sub(r"\s+", " ", re.sub(r"^#+ .*$", "", c.text, flags=re.M)).strip(), 160)
+        snippet = shorten(passage_prose(c.text), 160)
         lines.append(f"[{n}] {c.label}（{origin}）：{snippet}")
     return "\n".join(lines)
 
 
-def _shorten(text: str, limit: int) -> str:
+def passage_prose(text: str) -> str:
+    """A cited passage as one line of prose: its heading lines (shown with the citation) dropped."""
+    return re.sub(r"\s+", " ", re.sub(r"^#+ .*$", "", text, flags=re.M)).strip()
+
+
+def shorten(text: str, limit: int) -> str:
     """Cut at ``limit`` characters, but never inside a number: 79.8 cut to 7 would be a new figure."""
     if len(text) <= limit:
         return text

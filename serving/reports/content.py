@@ -8,12 +8,12 @@ Responses are read as plain dicts, defensively: rows saved by older versions may
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from indicators.query.dimensions import DIMENSION_LABELS
+from serving.assistant.composer import format_number, passage_prose, shorten
 from serving.conversations import Conversation, Message
 
 REPORT_TITLE = "opsbrain 运营分析报告"
@@ -189,12 +189,6 @@ class Report:
 
 def plain(text: str) -> str:
     return text.replace("**", "")
-
-
-def format_number(value: float | None, precision: int) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:,.{precision}f}"
 
 
 def with_unit(text: str, unit: str) -> str:
@@ -412,8 +406,7 @@ def _chart(chart: Any, precisions: dict[str, int]) -> ChartData | None:
 
 
 def _citation(c: dict[str, Any]) -> CitationItem:
-    # heading lines repeat the article title shown above; whitespace is folded so excerpts read as prose
-    text = re.sub(r"\s+", " ", re.sub(r"(?m)^#+ .*$", "", str(c.get("text") or ""))).strip()
+    text = passage_prose(str(c.get("text") or ""))
     return CitationItem(
         title=str(c.get("title") or ""),
         doc_number=str(c.get("doc_number") or ""),
@@ -425,20 +418,8 @@ def _citation(c: dict[str, Any]) -> CitationItem:
         status=str(c.get("status") or ""),
         reliability=str(c.get("reliability") or ""),
         text=text,
-        excerpt=excerpt(text, EXCERPT_CHARS),
+        excerpt=shorten(text, EXCERPT_CHARS),
     )
-
-
-def excerpt(text: str, limit: int) -> str:
-    """The first ``limit`` characters, moved back so that a number is never cut into a new one."""
-    if len(text) <= limit:
-        return text
-    head = (
-        re.sub(r"[\d.,]+$", "", text[:limit])
-        if text[limit].isdigit() or text[limit] in ".,"
-        else text[:limit]
-    )
-    return head.rstrip() + "…"
 
 
 def _precision(indicator: dict[str, Any]) -> int:

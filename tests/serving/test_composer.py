@@ -68,7 +68,7 @@ def test_targets_are_compared_only_with_the_stating_document_and_told_apart(ware
 
 
 def test_a_passage_is_never_cut_inside_a_number() -> None:
-    from serving.assistant.composer import _shorten
+    from serving.assistant.composer import shorten
 
-    assert _shorten("床位使用率为 79.8% 左右", 9) == "床位使用率为 …"
-    assert _shorten("短文本", 9) == "短文本"
+    assert shorten("床位使用率为 79.8% 左右", 9) == "床位使用率为 …"
+    assert shorten("短文本", 9) == "短文本"
