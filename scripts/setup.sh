@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv and install opsbrain with its test tools, then build the web UI. Safe to run again:
-# it only installs and builds what is missing or changed. torch is pinned and installed first (see docs/offline.md): an unpinned torch
-# would pull several GB of CUDA packages.
+# it only installs and builds what is missing or changed. torch is pinned and installed first (see
+# docs/offline.md): an unpinned torch would pull several GB of CUDA packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}

@@ -150,13 +150,12 @@ class ConversationStore:
             return [ConversationSummary(**r._mapping) for r in conn.execute(select)]
 
     def rename(self, conversation_id: str, title: str) -> ConversationSummary:
-        self._require(conversation_id)
         with self.engine.begin() as conn:
             # the order of the sidebar is by last activity: renaming is not activity
             conn.execute(
                 conversations.update().where(conversations.c.id == conversation_id).values(title=title[:200])
             )
-        return self._require(conversation_id)
+        return self._require(conversation_id)  # raises for an unknown id: the update changed nothing
 
     def get(self, conversation_id: str) -> Conversation:
         summary = self._require(conversation_id)

@@ -48,17 +48,13 @@ class ChatScope(BaseModel):
         return plan
 
     def _narrow(self, query: IndicatorQuery) -> IndicatorQuery:
-        filters = query.filters.model_copy(
-            update={
-                k: v
-                for k, v in self.model_dump(include={"campus", "department", "doctor"}).items()
-                if v is not None
-            }
+        filters = query.filters.model_dump() | self.model_dump(
+            include={"campus", "department", "doctor"}, exclude_none=True
         )
         start, end = self.start or query.start, self.end or query.end
         if start > end:  # only one end given, and it crosses the question's period: keep a valid period
             start, end = (start, start) if self.start else (end, end)
         # through the model again: the query's own validators (names, duplicates) see the new values
         return IndicatorQuery.model_validate(
-            {**query.model_dump(), "filters": filters.model_dump(), "start": start, "end": end}
+            {**query.model_dump(), "filters": filters, "start": start, "end": end}
         )

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from serving.api.deps import ConversationsDep
 from serving.conversations import Conversation, ConversationSummary
-from serving.reports import MEDIA_TYPES, render_report, report_filename
+from serving.reports import MEDIA_TYPES, ReportFormat, render_report, report_filename
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 
 
 class RenameRequest(BaseModel):
+    # stripped before the length check: a blank title is refused, not stored
+    model_config = ConfigDict(str_strip_whitespace=True)
+
     title: str = Field(min_length=1, max_length=200)
 
 
@@ -37,7 +40,7 @@ def get_conversation(conversation_id: str, store: ConversationsDep) -> Conversat
 def rename_conversation(
     conversation_id: str, body: RenameRequest, store: ConversationsDep
 ) -> ConversationSummary:
-    return store.rename(conversation_id, body.title.strip() or body.title)
+    return store.rename(conversation_id, body.title)
 
 
 @router.delete("/{conversation_id}", status_code=204, summary="删除会话")
@@ -54,7 +57,7 @@ def delete_conversation(conversation_id: str, store: ConversationsDep) -> None:
 def export_conversation(
     conversation_id: str,
     store: ConversationsDep,
-    format: Literal["pdf", "xlsx", "md"] = Query(description="pdf | xlsx | md"),
+    format: Annotated[ReportFormat, Query(description="pdf | xlsx | md")],
     turn: int | None = Query(None, ge=1, description="第几问（从 1 开始）；省略则导出整个会话"),
 ) -> Response:
     """The conversation (or one of its answers) as a report built only from the stored answers: the
