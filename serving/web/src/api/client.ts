@@ -12,7 +12,11 @@ import type {
   DimensionName,
   ExportFormat,
   Health,
+  IndicatorDetail,
+  IndicatorQuery,
+  IndicatorSummary,
   Plan,
+  QueryResult,
   ToolResult,
   WarehouseInfo,
 } from './types'
@@ -183,6 +187,23 @@ export const deleteConversation = (id: string) => deleteJSON(conversationPath(id
  */
 export const exportUrl = (id: string, format: ExportFormat, turn?: number) =>
   `${API}${conversationPath(id)}/export${queryString({ format, turn })}`
+
+// --- indicator catalog ------------------------------------------------------------------------
+
+export interface IndicatorFilter {
+  q: string
+  system: string // '' = all
+  status: string // '' = all
+}
+
+export const indicatorsPath = (f: IndicatorFilter) =>
+  `/indicators${queryString({ q: f.q.trim(), system: f.system, status: f.status })}`
+
+export const listIndicators = (f: IndicatorFilter) => getJSON<IndicatorSummary[]>(indicatorsPath(f))
+
+export const getIndicator = (code: string) => getJSON<IndicatorDetail>(`/indicators/${encodeURIComponent(code)}`)
+
+export const queryIndicator = (q: IndicatorQuery) => postJSON<QueryResult>('/indicators/query', q)
 
 // --- warehouse --------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { IndicatorResult } from '../api/types'
-import { askQuestion, indicatorsPath, isPartialMonth, targetView, trendOption, trendQuery, trendStart } from './catalog'
+import { indicatorsPath } from '../api/client'
+import { askQuestion, isPartialMonth, targetView, trendOption, trendQuery, trendStart } from './catalog'
 import trendJson from '../answer/__fixtures__/trend.json'
 
 describe('trend period', () => {

@@ -1,34 +1,6 @@
-// The indicator browser's requests and the pure helpers around them (trend period, chart option,
-// the question handed to the chat). Requests go through api/http for its timeout and error text.
-import { getJSON, postJSON } from '../api/http'
-import type {
-  IndicatorDetail,
-  IndicatorQuery,
-  IndicatorResult,
-  IndicatorSummary,
-  QueryResult,
-  Target,
-  WarehouseInfo,
-} from '../api/types'
-
-export interface IndicatorFilter {
-  q: string
-  system: string // '' = all
-  status: string // '' = all
-}
-
-export function indicatorsPath(f: IndicatorFilter): string {
-  const params = new URLSearchParams()
-  if (f.q.trim()) params.set('q', f.q.trim())
-  if (f.system) params.set('system', f.system)
-  if (f.status) params.set('status', f.status)
-  const qs = params.toString()
-  return qs ? `/indicators?${qs}` : '/indicators'
-}
-
-export const listIndicators = (f: IndicatorFilter) => getJSON<IndicatorSummary[]>(indicatorsPath(f))
-export const getIndicator = (code: string) => getJSON<IndicatorDetail>(`/indicators/${encodeURIComponent(code)}`)
-export const getMeta = () => getJSON<WarehouseInfo>('/meta')
+// The indicator browser's pure helpers (trend period, chart option, the question handed to the
+// chat); its requests are in api/client.ts with the page's others.
+import type { IndicatorQuery, IndicatorResult, Target } from '../api/types'
 
 const pad = (n: number) => String(n).padStart(2, '0')
 
@@ -53,8 +25,6 @@ export function trendQuery(code: string, asOf: string): IndicatorQuery {
     version: null,
   }
 }
-
-export const queryIndicator = (q: IndicatorQuery) => postJSON<QueryResult>('/indicators/query', q)
 
 /** Whether a monthly row stops before its month ends (the month the data's end date falls in). */
 export function isPartialMonth(month: string, end: string): boolean {
