@@ -38,6 +38,7 @@ from opsbrain.settings import Settings
 from serving.api.web import DEFAULT_DIST
 from serving.conversations import Conversation, Message
 from serving.reports import render_report
+from tests.e2e.conftest import CHROMIUM_ARGS  # the browser as the end-to-end tests start it
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -48,8 +49,6 @@ QUESTIONS = [
     "本年各院区的出院人次",
     "药占比有什么政策要求",
 ]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-CHROMIUM_ARGS += ["--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 def bundle_sizes(dist: Path) -> dict[str, Any]:
