@@ -1,19 +1,16 @@
-"""The demo model before and after a small LoRA SFT run on CPU, and the merged model against the adapter.
+"""The demo model alone, before and after the planner adapter: model-only exact match on the dev splits.
 
-    python bench/demo_sft_benchmark.py                      # train runs/sft-demo unless it exists
-    python bench/demo_sft_benchmark.py --split dev --limit 30 --skip-before
+    python bench/demo_sft_benchmark.py                                  # base and shipped adapter, dev/dev2/dev3
+    python bench/demo_sft_benchmark.py --splits dev --limit 60 --adapter runs/sft-planner --skip-base
+    python bench/demo_sft_benchmark.py --adapter runs/grpo-planner --name grpo_benchmark
 
-1. before: the base model (``opsbrain model demo-base``) plans the eval subset with the compact
-   system prompt the SFT data uses; the full-prompt figure of the same base model is in
-   evals/reports/planner_llm_<split>-n<N>.md (``opsbrain eval planner --planner llm``);
-2. train: ``opsbrain train sft --config training/configs/demo/sft.yaml`` (skipped when the run
-   folder already holds an adapter); tokens/s from the run's metrics.jsonl;
-3. after: the base model + the adapter, same prompt and subset;
-4. merged: ``opsbrain model merge`` folds the adapter in; the merged folder plans the subset again
-   and every turn's plan is compared with the adapter's.
-
-Scores are the evaluation's (evals/planner.py); "model's own" counts a turn planned by the rules
-fallback as a miss. Results go to bench/results/demo_sft_benchmark.{json,md}.
+Every turn goes to the model (``pipeline.model_only``: the guard's refusals and the questions the
+rules would explain too), decoded under the question's grammar (serving/planner/llm/constrained.py),
+so "model's own exact" is the model's plan exact match with nothing borrowed from the rules parser
+(a fallback counts as a miss). Dialogues are played with the model's own earlier plans as history,
+as in the product. Scores are the evaluation's (evals/planner.py); only the dev splits are used
+here (the held-out splits are scored by whoever owns the issue). Results go to
+bench/results/<name>.{json,md}.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from evals.planner import Item, TurnScore, dataset_path, load_items, score_turns, spread_subset, summarise
+from evals.planner import dataset_path, load_items, score_turns, spread_subset, summarise
 from indicators import Warehouse, default_catalog
 from opsbrain.knowledge import ensure_indexed, open_knowledge_base
 from opsbrain.settings import Settings, settings
@@ -40,112 +36,65 @@ from serving.assistant.executor import Executor
 from serving.planner.llm.factory import build_planner
 
 RESULTS = Path(__file__).parent / "results"
-CONFIG = Path("training/configs/demo/sft.yaml")
+DEV_SPLITS = ("dev", "dev2", "dev3")
+SHIPPED = Path("training/adapters/planner")
 
 
-def evaluate(
-    label: str, items: list[Item], model: Path, adapter: Path | None
-) -> tuple[dict, list[TurnScore]]:
-    config = Settings(planner="llm", llm_model=model, llm_adapter=adapter, llm_prompt_style="compact")
+def evaluate(split: str, limit: int | None, model: Path, adapter: Path | None, label: str) -> dict:
+    config = Settings(planner="llm", llm_model=model, llm_adapter=adapter)
     warehouse = Warehouse(config.resolved_warehouse_url, max_rows=config.max_result_rows)
     catalog = default_catalog()
     kb = open_knowledge_base(config)
     ensure_indexed(kb, config)
-    planner = build_planner(config, catalog, warehouse)
-    assistant = Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of)
+    pipeline = build_planner(config, catalog, warehouse, embedder=kb.embedder)
+    pipeline.model_only = True
+    assistant = Assistant(pipeline, Executor(warehouse, catalog, kb), warehouse.as_of)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = dataset_path(split)
+        if limit:
+            path = spread_subset(path, limit, Path(tmp) / f"planner_{split}-n{limit}.jsonl")
+        items = load_items(path)
     started = time.perf_counter()
     scores = score_turns(assistant, warehouse, items)
     seconds = time.perf_counter() - started
-    report = summarise(label, "llm", items, scores)
+    report = summarise(path.name, "llm-model-only", items, scores)
     row = {
         "run": label,
-        "model": str(model),
+        "split": split + (f"-n{limit}" if limit else ""),
         "adapter": str(adapter) if adapter else None,
         "turns": report.turns,
-        "plan_exact_match": report.plan_exact_match,
         "model_plan_exact_match": report.model_plan_exact_match,
         "slot_f1": report.slot_f1,
         "execution_match": report.execution_match,
-        "planner_stats": planner.stats.as_dict(),
+        "by_class": {k: v.model_dump() for k, v in report.by_class.items()},
+        "planner_stats": pipeline.llm.stats.as_dict(),
         "seconds_per_turn": round(seconds / max(report.turns, 1), 2),
+        "misses": [{"question": s.question, "predicted": s.predicted} for s in report.failures[:200]],
     }
-    print(json.dumps(row, ensure_ascii=False))
-    return row, scores
-
-
-def train(run: Path, data: Path, overrides: list[str]) -> dict:
-    if not (run / "adapter_config.json").exists():
-        command = [
-            "opsbrain",
-            "train",
-            "sft",
-            "--config",
-            str(CONFIG),
-            "--data",
-            str(data),
-            "--out",
-            str(run),
-        ]
-        for override in overrides:
-            command += ["--set", override]
-        subprocess.run(command, check=True)
-    metrics = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    summary = next(r for r in reversed(metrics) if "train_runtime" in r)
-    tokens = max(r.get("num_tokens", 0) for r in metrics)
-    losses = [r["loss"] for r in metrics if "loss" in r]
-    return {
-        "run": str(run),
-        "config": str(CONFIG),
-        "overrides": overrides,
-        "steps": summary["step"],
-        "train_runtime_s": round(summary["train_runtime"], 1),
-        "tokens": int(tokens),
-        "tokens_per_s": round(tokens / summary["train_runtime"], 1),
-        "first_loss": round(losses[0], 3),
-        "last_loss": round(losses[-1], 3),
-    }
-
-
-def merged_model(run: Path, base: Path) -> Path:
-    out = run.with_name(run.name + "-merged")
-    if not (out / "config.json").exists():
-        subprocess.run(
-            ["opsbrain", "model", "merge", "--base", str(base), "--adapter", str(run), "--out", str(out)],
-            check=True,
-        )
-    return out
+    print(json.dumps({k: v for k, v in row.items() if k not in ("misses", "by_class")}, ensure_ascii=False))
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--split", default="heldout")
-    parser.add_argument("--limit", type=int, default=30, help="items spread evenly over the split")
-    parser.add_argument(
-        "--data", type=Path, default=Path("data/training"), help="`opsbrain train data` output"
-    )
-    parser.add_argument("--run", type=Path, default=Path("runs/sft-demo"))
-    parser.add_argument("--set", dest="overrides", action="append", default=[], help="training overrides")
-    parser.add_argument("--skip-before", action="store_true", help="do not score the base model")
+    parser.add_argument("--splits", default=",".join(DEV_SPLITS))
+    parser.add_argument("--limit", type=int, default=None, help="items spread evenly over each split")
+    parser.add_argument("--adapter", type=Path, default=SHIPPED, help="the adapter to score")
+    parser.add_argument("--skip-base", action="store_true", help="do not score the base model")
+    parser.add_argument("--name", default="demo_sft_benchmark", help="result file name in bench/results")
     args = parser.parse_args()
-
+    splits = args.splits.split(",")
+    if any(s not in DEV_SPLITS for s in splits):
+        parser.error(f"only the dev splits {DEV_SPLITS} are scored here")
     base = settings.resolved_llm_model
     load_before = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = spread_subset(dataset_path(args.split), args.limit, Path(tmp) / "subset.jsonl")
-        items = load_items(path)
-    subset = f"{args.split}-n{args.limit}"
     rows = []
-    if not args.skip_before:
-        rows.append(evaluate(f"base, compact prompt ({subset})", items, base, None)[0])
-    training = train(args.run, args.data, args.overrides)
-    after, after_scores = evaluate(f"base + SFT adapter ({subset})", items, base, args.run)
-    merged, merged_scores = evaluate(
-        f"merged SFT model ({subset})", items, merged_model(args.run, base), None
-    )
-    rows += [after, merged]
-    same = [a.predicted == b.predicted for a, b in zip(after_scores, merged_scores, strict=True)]
+    for split in splits:
+        if not args.skip_base:
+            rows.append(evaluate(split, args.limit, base, None, "base model"))
+        rows.append(evaluate(split, args.limit, base, args.adapter, f"base + {args.adapter}"))
 
     import torch
 
@@ -155,39 +104,41 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, no GPU",
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        "subset": subset,
-        "training": training,
         "evaluations": rows,
-        "merged_equals_adapter": {"turns": len(same), "same_plan": sum(same)},
     }
+    manifest = args.adapter / "manifest.json"
+    if manifest.exists():
+        result["adapter_manifest"] = json.loads(manifest.read_text(encoding="utf-8"))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "demo_sft_benchmark.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    (RESULTS / "demo_sft_benchmark.md").write_text(to_markdown(result))
+    (RESULTS / f"{args.name}.json").write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    (RESULTS / f"{args.name}.md").write_text(to_markdown(result))
     print(to_markdown(result))
 
 
 def to_markdown(result: dict) -> str:
-    t = result["training"]
     lines = [
-        f"# Demo model: LoRA SFT on CPU ({result['date']})",
+        f"# The demo model alone: model-only plan exact match ({result['date']})",
         "",
-        f"Machine: {result['machine']}. Eval subset: {result['subset']}.",
+        f"Machine: {result['machine']}; load average before {result['load_average_before']}, "
+        f"after {result['load_average_after']}.",
         "",
-        f"Training: `{t['config']}` {' '.join('--set ' + o for o in t['overrides'])}: {t['steps']} steps, "
-        f"{t['tokens']} tokens in {t['train_runtime_s']} s = **{t['tokens_per_s']} tokens/s**; "
-        f"loss {t['first_loss']} → {t['last_loss']}.",
-        "",
-        "| run | turns | plan exact | model's own exact | slot F1 | exec | rules fallbacks | s/turn |",
+        "| run | split | turns | model's own exact | slot F1 | exec | fallbacks | s/turn |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in result["evaluations"]:
         lines.append(
-            f"| {r['run']} | {r['turns']} | {r['plan_exact_match']:.3f} | {r['model_plan_exact_match']:.3f} | "
+            f"| {r['run']} | {r['split']} | {r['turns']} | {r['model_plan_exact_match']:.3f} | "
             f"{r['slot_f1']:.3f} | {r['execution_match']:.3f} | {r['planner_stats']['fallbacks']} | "
             f"{r['seconds_per_turn']} |"
         )
-    m = result["merged_equals_adapter"]
-    lines += ["", f"Merged model vs adapter: the same plan on {m['same_plan']} of {m['turns']} turns."]
+    manifest = result.get("adapter_manifest")
+    if manifest:
+        lines += [
+            "",
+            f"Adapter sha256 {manifest['adapter_sha256']}, {manifest['adapter_bytes']:,} bytes; training data "
+            f"{manifest['training_data']['file']} sha256 {manifest['training_data']['sha256']} "
+            f"({manifest['training_data']['rows_used']} rows).",
+        ]
     return "\n".join(lines) + "\n"
 
 

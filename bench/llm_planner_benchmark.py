@@ -1,16 +1,15 @@
-"""The llm planner on a local model: seconds per question, tokens, tokens/s, with and without the
-prefix KV cache.
+"""The LLM parser on a local model: seconds per question, prompt tokens (fixed and new), the
+schema-valid rate and the model's own plan exact match over an evaluation split.
 
-    python bench/llm_planner_benchmark.py                       # demo model, 6 dev questions
-    python bench/llm_planner_benchmark.py --n 20 --threads 2
-    python bench/llm_planner_benchmark.py --model data/models/x --adapter runs/lora-1
+    python bench/llm_planner_benchmark.py --limit 40                  # demo model, 40 planner_dev items
+    python bench/llm_planner_benchmark.py --limit 40 --adapter training/adapters/planner
+    python bench/llm_planner_benchmark.py --split planner_dev2 --limit 0 --threads 2   # a whole split
 
-N first turns spread evenly over the split are planned twice by the same model: once with the
-system prompt's KV cache computed once and copied per request, once running the whole prompt for
-every request. Decoding is greedy, so both runs must produce the same text (checked) and the same number of
-generations (a repair round is a second generation); only the time differs. A question's seconds
-are the planner's (generations, parsing, checks; a rules fallback adds about 1 ms).
-Results go to bench/results/llm_planner_benchmark.{json,md}.
+Every turn goes to the model (the pipeline's ``model_only``: the guard's refusals too), one model
+call per question, with the model's own earlier plans as history. A turn counts as the model's exact
+match only if the model planned it (a rules fallback is a miss) and its plan says what the gold plan
+says (``evals.planner.slots``). Seconds are the whole understanding of a question (mapping, prompt,
+generation, decoding); the mapping takes milliseconds. Writes bench/results/llm_planner_benchmark.{md,json}.
 """
 
 from __future__ import annotations
@@ -19,83 +18,171 @@ import argparse
 import json
 import os
 import platform
-import resource
+import shlex
 import statistics
+import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from evals.planner import dataset_path, load_items
+import jsonschema
+
+from evals.planner import dataset_path, load_items, plan_matches, slots
 from indicators import Warehouse, default_catalog
 from opsbrain.settings import settings
-from serving.planner.llm.backends import LocalBackend, Usage
-from serving.planner.llm.planner import LLMPlanner
+from serving.planner.llm.backends import BackendError, LocalBackend, Usage
+from serving.planner.llm.parser import LLMParser
 from serving.planner.llm.prompt import Message
+from serving.planner.pipeline import Pipeline
+from serving.tools import Turn
 
 RESULTS = Path(__file__).parent / "results"
 
 
 class Recorder:
-    """Passes generations through and keeps each one's token counts and time."""
+    """Passes generations through and keeps, per call, the usage and whether the text is schema-valid."""
 
-    name = "recorder"
+    name = "local"
 
     def __init__(self, backend: LocalBackend) -> None:
         self.backend = backend
-        self.usages: list[Usage] = []
-        self.texts: list[str] = []
+        self.calls: list[dict[str, Any]] = []
 
-    def generate(self, messages: list[Message]) -> str:
-        text = self.backend.generate(messages)
-        assert self.backend.last_usage is not None
-        self.usages.append(self.backend.last_usage)
-        self.texts.append(text)
+    def generate(self, messages: list[Message], schema: dict[str, Any]) -> str:
+        record: dict[str, Any] = {"valid": False, "usage": None, "text": None}
+        self.calls.append(record)
+        try:
+            text = self.backend.generate(messages, schema)
+        except BackendError as exc:
+            record["error"] = str(exc)[:200]
+            raise
+        record.update(text=text, usage=self.backend.last_usage, valid=_valid(text, schema))
         return text
 
 
-def questions(split: str, n: int) -> list[str]:
-    items = load_items(dataset_path(split))
-    picked = sorted({i * len(items) // n for i in range(min(n, len(items)))})
-    return [items[i].turns[0].question for i in picked]
+def _valid(text: str, schema: dict[str, Any]) -> bool:
+    try:
+        jsonschema.validate(json.loads(text), schema)
+    except (ValueError, jsonschema.ValidationError):
+        return False
+    return True
 
 
-def run(planner: LLMPlanner, recorder: Recorder, asked: list[str], cached: bool) -> dict:
-    recorder.backend.use_prefix_cache = cached
-    recorder.usages.clear()
-    recorder.texts.clear()
-    seconds, outputs = [], []
-    for question in asked:
-        started = time.perf_counter()
-        plan, source = planner.plan_with_source(question)
-        seconds.append(time.perf_counter() - started)
-        outputs.append(
-            {"question": question, "source": source, "plan": plan.model_dump_json(exclude_defaults=True)}
-        )
-    usages = recorder.usages
-    generated = sum(u.generated_tokens for u in usages)
-    gen_seconds = sum(u.seconds for u in usages)
+def spread(items: list, limit: int) -> list:
+    """Every k-th item rather than the first ``limit``: the splits are ordered by kind."""
+    if not limit or limit >= len(items):
+        return items
+    return [items[i * len(items) // limit] for i in range(limit)]
+
+
+def run(pipeline: Pipeline, recorder: Recorder, items: list) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        history: list[Turn] = []
+        for n, turn in enumerate(item.turns):
+            calls = len(recorder.calls)
+            started = time.perf_counter()
+            ctx = pipeline.understand(turn.question, history)
+            seconds = time.perf_counter() - started
+            history.append(Turn(question=turn.question, plan=ctx.plan))
+            made = recorder.calls[calls:]
+            usage: Usage | None = made[-1]["usage"] if made else None
+            print(
+                f"{len(rows) + 1:>4} {seconds:6.2f} s {ctx.parser:<9} {turn.question}",
+                file=sys.stderr,
+                flush=True,
+            )
+            rows.append(
+                {
+                    "id": item.id,
+                    "turn": n,
+                    "question": turn.question,
+                    "seconds": round(seconds, 3),
+                    "parser": ctx.parser,
+                    "model_calls": len(made),
+                    "schema_valid": bool(made) and all(c["valid"] for c in made),
+                    "exact": slots(ctx.plan) == slots(turn.gold),
+                    "output": made[-1]["text"] if made else None,
+                    **({k: getattr(usage, k) for k in Usage.__dataclass_fields__} if usage else {}),
+                }
+            )
+    return rows
+
+
+def summary(rows: list[dict[str, Any]], rules_exact: float) -> dict[str, Any]:
+    seconds = sorted(r["seconds"] for r in rows)
+    used = [r for r in rows if "prompt_tokens" in r]
+    new = [r["prompt_tokens"] - r["cached_tokens"] for r in used]
+
+    def mean(key: str) -> float:
+        return round(statistics.fmean(r[key] for r in used), 1) if used else 0.0
+
     return {
-        "prefix_cache": cached,
-        "questions": len(asked),
-        "generations": len(usages),
-        "seconds_per_question_p50": round(statistics.median(seconds), 2),
-        "seconds_per_question_p95": round(_p95(seconds), 2),
-        "seconds_per_question_mean": round(statistics.fmean(seconds), 2),
-        "prompt_tokens_per_generation": round(statistics.fmean(u.prompt_tokens for u in usages), 1),
-        "computed_prompt_tokens_per_generation": round(
-            statistics.fmean(u.prompt_tokens - u.cached_tokens for u in usages), 1
-        ),
-        "generated_tokens_per_question": round(generated / len(asked), 1),
-        "generated_tokens_per_generation": round(generated / len(usages), 1),
-        "tokens_per_second": round(generated / gen_seconds, 2),
-        "outputs": outputs,
-        "generated_texts": list(recorder.texts),
+        "questions": len(rows),
+        "model_calls": sum(r["model_calls"] for r in rows),
+        "seconds_p50": round(statistics.median(seconds), 2),
+        "seconds_p95": round(seconds[min(len(seconds) - 1, round(0.95 * (len(seconds) - 1)))], 2),
+        "seconds_mean": round(statistics.fmean(seconds), 2),
+        "fixed_prompt_tokens": used[0]["cached_tokens"] if used else 0,
+        "new_prompt_tokens_mean": round(statistics.fmean(new), 1) if new else 0.0,
+        "new_prompt_tokens_max": max(new, default=0),
+        "generated_tokens_mean": mean("generated_tokens"),
+        "forced_tokens_mean": mean("forced_tokens"),
+        "model_steps_mean": mean("model_steps"),
+        "schema_valid_rate": round(sum(r["schema_valid"] for r in rows) / len(rows), 4),
+        "planned_by_model": sum(r["parser"] == "llm" for r in rows),
+        "model_exact_match": round(sum(r["exact"] and r["parser"] == "llm" for r in rows) / len(rows), 4),
+        "rules_exact_match_same_turns": rules_exact,
     }
 
 
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+def machine(backend: LocalBackend) -> str:
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        lines = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore").splitlines()
+        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs visible, torch {torch.__version__} on {backend.device} with "
+        f"{torch.get_num_threads()} threads, Python {platform.python_version()}"
+    )
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    s = result["summary"]
+    return "\n".join(
+        [
+            f"# LLM parser benchmark ({result['date']})",
+            "",
+            f"Command: `{result['command']}`",
+            "",
+            f"Machine: {result['machine']}; load average before {result['load_before']}, after "
+            f"{result['load_after']} (the cores are shared with other work).",
+            f"Model: `{result['model']}` ({result['dtype']}), adapter {result['adapter'] or 'none'}; "
+            f"loaded in {result['load_s']} s, fixed prompt computed once in {result['warm_s']} s. "
+            f"Data: {s['questions']} turns of {result['items']} items spread over `{result['split']}`, "
+            f"every turn to the model, greedy, max_new_tokens {result['max_new_tokens']}.",
+            "",
+            "| measure | value |",
+            "|---|---|",
+            f"| seconds per question p50 / p95 / mean | {s['seconds_p50']} / {s['seconds_p95']} / {s['seconds_mean']} |",
+            f"| model calls per question | {s['model_calls'] / max(s['questions'], 1):.2f} |",
+            f"| prompt tokens: fixed (cached) | {s['fixed_prompt_tokens']} |",
+            f"| prompt tokens: new per question, mean / max | {s['new_prompt_tokens_mean']} / {s['new_prompt_tokens_max']} |",
+            f"| output tokens per question (forced by the grammar) | {s['generated_tokens_mean']} ({s['forced_tokens_mean']}) |",
+            f"| model forward passes per question | {s['model_steps_mean']} |",
+            f"| schema-valid outputs | {s['schema_valid_rate']:.1%} |",
+            f"| planned by the model (not a rules fallback) | {s['planned_by_model']} of {s['questions']} |",
+            f"| model's own plan exact match (fallback = miss) | {s['model_exact_match']:.1%} |",
+            f"| rules parser alone, same turns | {s['rules_exact_match_same_turns']:.1%} |",
+            "",
+            "Per-question rows (output, tokens, seconds) are in llm_planner_benchmark.json.",
+        ]
+    )
 
 
 def main() -> None:
@@ -103,85 +190,67 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--model", type=Path, default=settings.resolved_llm_model)
-    parser.add_argument("--adapter", type=Path, default=settings.llm_adapter)
-    parser.add_argument("--split", default="dev")
-    parser.add_argument("--n", type=int, default=6, help="questions (first turns, spread over the split)")
-    parser.add_argument("--threads", type=int, default=settings.llm_threads, help="torch CPU threads")
+    parser.add_argument("--adapter", type=Path, default=None, help="peft LoRA adapter folder")
+    parser.add_argument(
+        "--split", default="planner_dev", help="planner_dev, planner_dev2, … (or dev, dev2, …)"
+    )
+    parser.add_argument("--limit", type=int, default=40, help="items spread over the split; 0: all")
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--dtype", default=settings.llm_dtype, choices=["auto", "bfloat16", "float32"])
     parser.add_argument("--max-new-tokens", type=int, default=settings.llm_max_new_tokens)
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    load_before = os.getloadavg()
+    split = args.split.removeprefix("planner_")
+    items = spread(load_items(dataset_path(split)), args.limit)
+    catalog = default_catalog()
     warehouse = Warehouse(settings.resolved_warehouse_url)
+    dims = (catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
+    # the baseline: the rules parser alone on the same turns, its own plans as history
+    matches = plan_matches(Pipeline(*dims), items)
+    rules_exact = round(sum(exact for _, _, exact in matches) / max(len(matches), 1), 4)
+
+    load_before = [round(x, 2) for x in os.getloadavg()]
     started = time.perf_counter()
-    backend = LocalBackend(args.model, args.adapter, max_new_tokens=args.max_new_tokens, threads=args.threads)
+    backend = LocalBackend(
+        args.model, args.adapter, max_new_tokens=args.max_new_tokens, threads=args.threads, dtype=args.dtype
+    )
     load_s = time.perf_counter() - started
     recorder = Recorder(backend)
-    planner = LLMPlanner(
-        recorder, default_catalog(), warehouse.dimensions, warehouse.as_of, warehouse.data_start
-    )
+    pipeline = Pipeline(*dims)
+    pipeline.llm = LLMParser(recorder, catalog, pipeline.intents, warehouse.as_of)
+    pipeline.model_only = True
     started = time.perf_counter()
-    prefix_tokens = backend.warm(planner.prompts.prefix_messages())
+    backend.warm(pipeline.llm.prompts.prefix_messages())
     warm_s = time.perf_counter() - started
-    asked = questions(args.split, args.n)
-    runs = [run(planner, recorder, asked, cached=True), run(planner, recorder, asked, cached=False)]
-    same = runs[0]["generated_texts"] == runs[1]["generated_texts"]  # greedy: must be identical
-
-    import torch
+    rows = run(pipeline, recorder, items)
 
     result = {
         "date": date.today().isoformat(),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"torch {torch.__version__} on {backend.device} with {torch.get_num_threads()} threads, "
-        f"Python {platform.python_version()}",
-        "load_average_before": [round(x, 2) for x in load_before],
-        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        "command": shlex.join(["python", *sys.argv]),
+        "machine": machine(backend),
+        "load_before": load_before,
+        "load_after": [round(x, 2) for x in os.getloadavg()],
         "model": str(args.model),
         "adapter": str(args.adapter) if args.adapter else None,
-        "dtype": str(next(backend.model.parameters()).dtype),
-        "model_load_s": round(load_s, 1),
-        "prefix_tokens": prefix_tokens,
-        "prefix_compute_s": round(warm_s, 1),
-        "split": args.split,
+        "dtype": str(next(backend.model.parameters()).dtype).removeprefix("torch."),
+        "load_s": round(load_s, 1),
+        "warm_s": round(warm_s, 1),
+        "split": f"planner_{split}",
+        "items": len(items),
+        "turns": len(rows),
         "max_new_tokens": args.max_new_tokens,
-        "same_text_with_and_without_cache": same,
-        "planner_stats": planner.stats.as_dict(),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-        "runs": runs,
+        "summary": summary(rows, rules_exact),
+        "parser_stats": pipeline.llm.stats.as_dict(),
+        "rows": rows,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "llm_planner_benchmark.json").write_text(
-        json.dumps(result, ensure_ascii=False, indent=2) + "\n"
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "llm_planner_benchmark.json").write_text(
+        json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    lines = [
-        f"# llm planner benchmark ({result['date']})",
-        "",
-        f"Machine: {result['machine']}; load average before {result['load_average_before']}, "
-        f"after {result['load_average_after']} (the cores are shared with other work).",
-        f"Model: `{result['model']}` ({result['dtype']}), adapter {result['adapter'] or 'none'}; loaded in "
-        f"{result['model_load_s']} s. Prompt prefix (system prompt): {prefix_tokens} tokens, computed once in "
-        f"{result['prefix_compute_s']} s. {len(asked)} first turns from `{args.split}`, greedy, "
-        f"max_new_tokens {args.max_new_tokens}. Same generated text with and without the cache: {same}.",
-        "",
-        "| prefix cache | questions | generations | s/question p50 | p95 | mean | prompt tokens/gen "
-        "| computed prompt tokens/gen | generated tokens/question | tokens/s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in runs:
-        lines.append(
-            f"| {'on' if r['prefix_cache'] else 'off'} | {r['questions']} | {r['generations']} | "
-            f"{r['seconds_per_question_p50']} | {r['seconds_per_question_p95']} | "
-            f"{r['seconds_per_question_mean']} | {r['prompt_tokens_per_generation']} | "
-            f"{r['computed_prompt_tokens_per_generation']} | {r['generated_tokens_per_question']} | "
-            f"{r['tokens_per_second']} |"
-        )
-    lines += [
-        "",
-        "tokens/s: generated tokens over generation time (the question's own prompt tokens are part of "
-        "that time). Planner outcomes over both runs: "
-        + json.dumps(planner.stats.as_dict(), ensure_ascii=False),
-    ]
-    (RESULTS / "llm_planner_benchmark.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    markdown = to_markdown(result)
+    (args.out / "llm_planner_benchmark.md").write_text(markdown + "\n", encoding="utf-8")
+    print(markdown)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ by overrides, on the test fixtures (tests/training/conftest.py) or on a data fol
 `opsbrain train data` (--data), each stage starting from the previous stage's output, and reads
 each run's metrics.jsonl: tokens/s is the tokens the trainer reports (``num_tokens``: prompt and
 completion tokens seen) over its train runtime; PPO reports none, so its figure is counted here:
-episodes x (prompt + response tokens). No GPU was available when it was written: the figures are
-CPU figures.
+episodes x (prompt + response tokens). The fixtures are the parser's conversations on the demo
+warehouse (``opsbrain demo-data``). No GPU was available when it was written: the figures are CPU
+figures.
 
     python bench/training_benchmark.py [--data data/training] [--steps 10]
     python bench/training_benchmark.py --chain demo --data data/training --steps 2 --name training_benchmark_demo
@@ -34,7 +35,8 @@ PPO_EPISODES = {"tiny": 8, "demo": 4}
 PPO_RESPONSE = 32
 MODELS = {
     "tiny": "tiny random Qwen2 (hidden 64, 2 layers, Qwen2.5 vocabulary 151,936), full fine-tuning",
-    "demo": "Qwen2.5-Coder-0.5B-Instruct (data/models/qwen2.5-coder-0.5b-instruct), LoRA r=16 all-linear, fp32",
+    "demo": "Qwen2.5-Coder-0.5B-Instruct (data/models/qwen2.5-coder-0.5b-instruct), LoRA r=16 all-linear, "
+    "dtype auto (bf16 on a CPU with AMX/AVX-512 BF16)",
 }
 
 
@@ -147,9 +149,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         data = args.data
         if data is None:
+            from indicators import Warehouse
+            from opsbrain.settings import settings
             from tests.training.conftest import write_fixtures
 
-            data = write_fixtures(Path(scratch) / "data")
+            data = write_fixtures(Path(scratch) / "data", Warehouse(settings.resolved_warehouse_url))
         runs = Path(scratch) / "runs"
         results = [measure(args.chain, stage, data, runs, args.steps) for stage in args.stages.split(",")]
     import torch

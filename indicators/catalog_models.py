@@ -38,6 +38,9 @@ class Measure(_Frozen):
 
     name: str
     label: str
+    aliases: list[str] = Field(
+        default_factory=list, description="everyday names of what is measured (药费, 做了手术的病人)"
+    )
     source: str
     column: str
     agg: Literal["sum", "count_distinct", "per_day"]

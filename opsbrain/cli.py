@@ -239,7 +239,10 @@ def eval_kb(
 def eval_planner(
     planner: Annotated[str, typer.Option(help="rules | llm (llm: settings OPSBRAIN_LLM_*)")] = "rules",
     split: Annotated[
-        str, typer.Option(help="dev | dev2 | dev3 | heldout (evals/datasets/planner_<split>.jsonl)")
+        str,
+        typer.Option(
+            help="dev | dev2 | dev3 | dev4 | heldout | heldout2 (evals/datasets/planner_<split>.jsonl)"
+        ),
     ] = "heldout",
     limit: Annotated[
         int | None,
@@ -248,8 +251,15 @@ def eval_planner(
     out: Annotated[Path, typer.Option(help="folder for the JSON and Markdown reports")] = Path(
         "evals/reports"
     ),
+    model_only: Annotated[
+        bool,
+        typer.Option(
+            help="llm: every turn goes to the model, the guard's refusals too (the model's own score)"
+        ),
+    ] = False,
 ) -> None:
-    """Plan exact match, slot F1, execution match, faithfulness, citations, clarify/refuse accuracy."""
+    """Plan exact match, slot F1, execution match, faithfulness, citations, clarify/refuse accuracy,
+    per class, route and parser."""
     import tempfile
     import time
 
@@ -257,7 +267,10 @@ def eval_planner(
 
     if planner not in ("rules", "llm"):
         _fail(ValueError(f"unknown planner {planner!r}; available: rules, llm"))
+    if model_only and planner != "llm":
+        _fail(ValueError("--model-only needs --planner llm"))
     assistant, warehouse = _assistant(planner)
+    assistant.planner.model_only = model_only
     path = dataset_path(split)
     with tempfile.TemporaryDirectory() as tmp:
         if limit:  # a named subset, so a quick run never overwrites the full split's report
@@ -265,14 +278,64 @@ def eval_planner(
         started = time.perf_counter()
         report = evaluate_planner(assistant, warehouse, path)
         seconds = time.perf_counter() - started
-    report.planner = planner  # the llm planner's name reads "llm→rules" right after a fallback
+    report.planner = planner + ("-model-only" if model_only else "")
     paths = write_reports(report, out)
-    stats = getattr(assistant.planner, "stats", None)
+    stats = getattr(getattr(assistant.planner, "llm", None), "stats", None)
     if stats is not None:
         from serving.planner.llm.report import add_planner_stats
 
         add_planner_stats(paths, stats, seconds, report.turns)
     console.print(paths["markdown"].read_text())
+
+
+@eval_app.command("policy")
+def eval_policy(
+    split: Annotated[
+        str, typer.Option(help="dev | heldout (evals/datasets/policy_<split>.jsonl)")
+    ] = "heldout",
+    planner: Annotated[str, typer.Option(help="rules | llm")] = "rules",
+    out: Annotated[Path, typer.Option(help="folder for the JSON and Markdown reports")] = Path(
+        "evals/reports"
+    ),
+) -> None:
+    """Policy and fact answers: the required facts in the first sentences, 'not held' when the
+    documents do not hold the answer."""
+    from evals.policy import POLICY_SPLITS, dataset_path, evaluate_policy, write_reports
+
+    if split not in POLICY_SPLITS:
+        _fail(ValueError(f"unknown policy split {split!r}; available: {', '.join(POLICY_SPLITS)}"))
+    assistant, _ = _assistant(planner)
+    paths = write_reports(evaluate_policy(assistant, dataset_path(split)), out)
+    console.print(paths["markdown"].read_text())
+
+
+@eval_app.command("check-split")
+def eval_check_split(
+    path: Annotated[Path, typer.Argument(help="a planner split (JSONL of items) or a policy split")],
+    kind: Annotated[str, typer.Option(help="planner | policy")] = "planner",
+) -> None:
+    """Check a new evaluation split: schema, canonical names, periods within the data, known tags."""
+    from evals.check import check_planner_split, check_policy_split, summary
+
+    if kind not in ("planner", "policy"):
+        _fail(ValueError(f"unknown split kind {kind!r}; use planner or policy"))
+    if not path.is_file():
+        _fail(FileNotFoundError(f"no such file: {path}"))
+    if kind == "policy":
+        problems = check_policy_split(path)
+    else:
+        from indicators import Warehouse, default_catalog
+
+        warehouse = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows)
+        problems = check_planner_split(
+            path, default_catalog(), warehouse.dimensions, warehouse.as_of, warehouse.data_start
+        )
+    for problem in problems:
+        console.print(problem, markup=False)
+    console.print(summary(path))
+    if problems:
+        raise typer.Exit(1)
+    console.print("ok")
 
 
 # ------------------------------------------------------------------------ models
@@ -309,19 +372,16 @@ def ask(question: Annotated[str, typer.Argument(help="e.g. 医院本年药占比
 def _assistant(planner_kind: str):
     from indicators import Warehouse, default_catalog
     from opsbrain.knowledge import ensure_indexed, open_knowledge_base
-    from serving.assistant.assistant import Assistant
-    from serving.assistant.executor import Executor
-    from serving.planner.llm.factory import build_planner
+    from serving.assistant.build import build_assistant
 
     warehouse = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows)
-    catalog = default_catalog()
     kb = open_knowledge_base(settings)
     ensure_indexed(kb, settings)
     try:
-        planner = build_planner(settings, catalog, warehouse, planner_kind)
+        assistant = build_assistant(settings, warehouse, default_catalog(), kb, planner_kind, strict=True)
     except Exception as exc:  # a missing model folder, a bad endpoint setting: say so, no traceback
         _fail(exc)
-    return Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of), warehouse
+    return assistant, warehouse
 
 
 # ------------------------------------------------------------------------ indicators

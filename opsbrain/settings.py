@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         "(`opsbrain model demo-base`) in data_dir/models",
     )
     llm_adapter: Path | None = Field(
-        None, description="optional peft LoRA adapter folder on top of llm_model"
+        None,
+        description="peft LoRA adapter folder on top of llm_model; default: the adapter shipped with "
+        "the project (training/adapters/planner) when llm_model is the demo model",
     )
     llm_base_url: str | None = Field(
         None,
@@ -74,12 +76,11 @@ class Settings(BaseSettings):
     llm_threads: int | None = Field(
         None, ge=1, description="CPU threads for the local model (process-wide); default: torch's choice"
     )
-    llm_timeout_s: float = Field(60.0, gt=0, description="per-request timeout for llm_base_url")
-    llm_prompt_style: Literal["full", "compact"] = Field(
-        "full",
-        description="full: schema, conventions and examples (zero-shot models); compact: a short prompt "
-        "for models fine-tuned on `opsbrain train data` (issue #5)",
+    llm_dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto",
+        description="auto: bf16 on a GPU or a CPU with bf16 instructions (AVX-512 BF16, AMX), else fp32",
     )
+    llm_timeout_s: float = Field(60.0, gt=0, description="per-request timeout for llm_base_url")
 
     @property
     def demo_warehouse_path(self) -> Path:
@@ -105,6 +106,16 @@ class Settings(BaseSettings):
     @property
     def resolved_llm_model(self) -> Path:
         return self.llm_model or self.default_llm_model
+
+    @property
+    def resolved_llm_adapter(self) -> Path | None:
+        """The adapter setting, else the shipped planner adapter when the model is the demo model."""
+        if self.llm_adapter is not None:
+            return self.llm_adapter
+        shipped = Path(__file__).resolve().parents[1] / "training" / "adapters" / "planner"
+        if self.llm_model is None and (shipped / "adapter_config.json").exists():
+            return shipped
+        return None
 
     @property
     def resolved_warehouse_url(self) -> str:

@@ -10,14 +10,16 @@ from __future__ import annotations
 import typer
 
 from training.data.cli import register as register_data
+from training.publish import register as register_publish
 from training.stages.cli import register as register_stages
 from training.stages.cli import register_model
 
 train_app = typer.Typer(
-    help="Train the planner's LLM: data, pt, sft, rm, ppo, dpo, grpo.", no_args_is_help=True
+    help="Train the planner's LLM: data, pt, sft, rm, ppo, dpo, grpo, publish.", no_args_is_help=True
 )
 register_data(train_app)
 register_stages(train_app)
+register_publish(train_app)
 
 
 def register_model_commands(model_app: typer.Typer) -> None:

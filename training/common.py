@@ -45,11 +45,25 @@ def use_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def choose_dtype() -> Any:
-    """bf16 on a GPU (half the memory, fp32 range), fp32 on CPU (bf16 matmuls are slow on AVX2)."""
+def choose_dtype(requested: str = "auto", lora: bool = False) -> Any:
+    """The weights' dtype. ``auto``: bf16 on a GPU (half the memory, fp32 range); on a CPU bf16 only
+    when it has bf16 instructions (AVX-512 BF16 or AMX: ~10× the fp32 matmul speed; emulated and
+    slow elsewhere) and only a LoRA adapter is trained (its weights stay fp32; full fine-tuning of
+    bf16 weights on CPU would round small updates away), fp32 otherwise."""
     import torch
 
-    return torch.bfloat16 if use_cuda() else torch.float32
+    if requested != "auto":
+        return getattr(torch, requested)
+    if use_cuda():
+        return torch.bfloat16
+    from serving.planner.llm.backends import cpu_supports_bf16
+
+    return torch.bfloat16 if lora and cpu_supports_bf16() else torch.float32
+
+
+def stage_dtype(cfg: Any) -> Any:
+    """The dtype a stage loads its models in (``cfg.dtype``, its LoRA section)."""
+    return choose_dtype(cfg.dtype, lora=cfg.lora is not None)
 
 
 def quiet_trl() -> None:
@@ -99,7 +113,9 @@ def load_tokenizer(name: str | Path) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
-def load_causal_lm(name: str | Path, gradient_checkpointing: bool = False) -> PreTrainedModel:
+def load_causal_lm(
+    name: str | Path, gradient_checkpointing: bool = False, dtype: Any = None
+) -> PreTrainedModel:
     """A causal LM; an adapter folder (a LoRA stage's output) is merged into its base first.
 
     Merging makes each stage's input an ordinary model whatever the previous stage was (LoRA or
@@ -107,34 +123,65 @@ def load_causal_lm(name: str | Path, gradient_checkpointing: bool = False) -> Pr
     """
     from transformers import AutoModelForCausalLM
 
-    return _load(AutoModelForCausalLM, resolve_model(str(name)), gradient_checkpointing)
+    return _load(AutoModelForCausalLM, resolve_model(str(name)), gradient_checkpointing, dtype=dtype)
 
 
-def load_sequence_classifier(name: str | Path, gradient_checkpointing: bool = False) -> PreTrainedModel:
+def load_policy(cfg: Any) -> PreTrainedModel:
+    """A stage's policy: with ``continue_adapter`` the adapter folder loaded trainable on its base
+    (its LoRA weights in fp32), else :func:`load_causal_lm`."""
+    if not cfg.continue_adapter:
+        return load_causal_lm(cfg.model, cfg.gradient_checkpointing, stage_dtype(cfg))
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    folder = resolve_model(cfg.model)
+    if not is_adapter(folder):
+        raise ValueError(f"continue_adapter needs a LoRA adapter folder; {folder} holds a full model")
+    dtype = choose_dtype(cfg.dtype, lora=True)
+    base = AutoModelForCausalLM.from_pretrained(base_of_adapter(folder), dtype=dtype)
+    model = PeftModel.from_pretrained(base, folder, is_trainable=True)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.config.use_cache = False
+    return model
+
+
+def load_sequence_classifier(
+    name: str | Path, gradient_checkpointing: bool = False, dtype: Any = None
+) -> PreTrainedModel:
     """A one-score sequence classifier (reward and value models); a new ``score`` head if absent."""
     from transformers import AutoModelForSequenceClassification
 
     model = _load(
-        AutoModelForSequenceClassification, resolve_model(str(name)), gradient_checkpointing, num_labels=1
+        AutoModelForSequenceClassification,
+        resolve_model(str(name)),
+        gradient_checkpointing,
+        dtype=dtype,
+        num_labels=1,
     )
     if model.config.pad_token_id is None:  # the score is read at the last non-pad token
         model.config.pad_token_id = load_tokenizer(name).pad_token_id
     return model
 
 
-def _load(auto: Any, folder: Path, gradient_checkpointing: bool, **kwargs: Any) -> PreTrainedModel:
-    dtype = choose_dtype()
+def _load(
+    auto: Any, folder: Path, gradient_checkpointing: bool, dtype: Any = None, **kwargs: Any
+) -> PreTrainedModel:
+    import torch
+
+    dtype = dtype or choose_dtype()
     if is_adapter(folder):
         from peft import PeftConfig, PeftModel
 
-        base = auto.from_pretrained(base_of_adapter(folder), dtype=dtype, **kwargs)
+        # merged in fp32 and rounded once, as the server merges it (LocalBackend)
+        base = auto.from_pretrained(base_of_adapter(folder), dtype=torch.float32, **kwargs)
         config = PeftConfig.from_pretrained(folder)
         if config.task_type != _task_type(base):
             # e.g. a LoRA SFT adapter (CAUSAL_LM) under the reward model's new score head: peft's
             # task wrapper would expect the other head, the plain PeftModel does not, and the
             # adapter's backbone weights (model.layers.*) line up in both classes
             config.task_type = None
-        model = PeftModel.from_pretrained(base, folder, config=config).merge_and_unload()
+        model = PeftModel.from_pretrained(base, folder, config=config).merge_and_unload().to(dtype)
     else:
         model = auto.from_pretrained(folder, dtype=dtype, **kwargs)
     if gradient_checkpointing:
@@ -165,6 +212,16 @@ def lora_config(settings: Any, task_type: str) -> Any:
 
 
 # ----------------------------------------------------------------------------- data
+def read_rows(path: Path, cfg: Any) -> list[dict[str, Any]]:
+    """A stage's rows: those of ``cfg.kinds`` (all when None), the first ``cfg.max_examples``."""
+    rows = read_jsonl(path)
+    if cfg.kinds is not None:
+        rows = [r for r in rows if r.get("kind") in cfg.kinds]
+        if not rows:
+            raise ValueError(f"{path} holds no rows of kind {cfg.kinds}")
+    return rows[: cfg.max_examples] if cfg.max_examples else rows
+
+
 def read_jsonl(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: build it with `opsbrain train data` or pass --data")
@@ -236,8 +293,9 @@ def trainer_args(config_class: type, cfg: Any, out: Path, **fixed: Any) -> Any:
         "use_cpu": not cuda,
         "dataloader_num_workers": 0,
     }
-    if cfg.gradient_checkpointing:  # only when asked: the key itself warns (renamed in transformers 6)
-        values["gradient_checkpointing"] = True
+    # always said: trl's configs default to True, which silently recomputed every forward pass
+    # (about a third more time) in runs whose YAML said `gradient_checkpointing: false`
+    values["gradient_checkpointing"] = cfg.gradient_checkpointing
     values.update(cfg.trainer)
     values.update(fixed)
     if "logging_dir" not in _fields(config_class):
@@ -305,7 +363,7 @@ def fit(
         args=args,
         train_dataset=dataset,
         processing_class=tokenizer,
-        peft_config=lora_config(cfg.lora, task_type),
+        peft_config=None if cfg.continue_adapter else lora_config(cfg.lora, task_type),
         callbacks=[metrics_callback(out)],
         **extra,
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 Stage = Literal["pt", "sft", "rm", "ppo", "dpo", "grpo"]
 STAGES: tuple[str, ...] = ("pt", "sft", "rm", "ppo", "dpo", "grpo")
@@ -46,9 +46,27 @@ class StageConfig(BaseModel):
     model: str = Field(description="`tiny`, a local Hugging Face folder, or an earlier stage's output")
     data: str = Field(description="file name inside the data folder (--data), e.g. sft.jsonl")
     max_examples: int | None = Field(None, ge=1, description="use only the first N examples")
+    kinds: list[str] | None = Field(
+        None, description="use only rows of these kinds (sft.jsonl: plan, answer; rm.jsonl: plan, answer)"
+    )
     seed: int = 42
     lora: LoraSettings | None = Field(None, description="absent/null: full fine-tuning")
     gradient_checkpointing: bool = False
+    dtype: Literal["auto", "bfloat16", "float32"] = Field(
+        "auto",
+        description="weights' dtype; auto: bf16 on a GPU, and on a CPU with bf16 instructions "
+        "(AVX-512 BF16, AMX) when only a LoRA adapter is trained; else fp32",
+    )
+    continue_adapter: bool = Field(
+        False,
+        description="sft/dpo/grpo: `model` is a LoRA adapter folder whose weights go on training (one "
+        "adapter on the base, publishable as the planner's), instead of merging it and adding a new one",
+    )
+    prefix_cache: bool = Field(
+        False,
+        description="sft: compute the system prompt shared by every row once per batch, without "
+        "gradients, as the server caches it (training/stages/prefix.py)",
+    )
     resume: bool = Field(False, description="continue from the newest checkpoint in the run folder")
     trainer: dict[str, Any] = Field(default_factory=dict, description="fields of the stage's trl config")
     # ppo: the reward model (stage rm's output) and the value model's start (default: the same)
@@ -56,6 +74,18 @@ class StageConfig(BaseModel):
     value_model: str | None = None
     # grpo: run both plans' indicator queries against the warehouse for an execution bonus
     execute_queries: bool = False
+    # grpo: the reward maps each prompt's question again (serving pipeline) to decode completions
+    warehouse: str | None = Field(None, description="grpo: warehouse file or URL; default the settings'")
+    embedding_mapper: bool = Field(
+        True,
+        description="grpo: map questions with the knowledge base's embedding model, as the data was built",
+    )
+
+    @model_validator(mode="after")
+    def _one_adapter(self) -> StageConfig:
+        if self.continue_adapter and self.lora is not None:
+            raise ValueError("continue_adapter trains the adapter `model` names: leave `lora` out")
+        return self
 
     def output_dir(self, out: str | Path | None = None) -> Path:
         return Path(out) if out else Path("runs") / f"{self.stage}-{self.name}"

@@ -11,12 +11,10 @@ from fastapi import Depends, HTTPException, Request
 from starlette.datastructures import State
 
 from indicators import Catalog, Warehouse, default_catalog
-from opsbrain.settings import Settings
 from retrieval import KnowledgeBase
-from serving.assistant.assistant import Assistant, Planner
-from serving.assistant.executor import Executor
+from serving.assistant.assistant import Assistant
+from serving.assistant.build import build_assistant
 from serving.conversations import ConversationStore
-from serving.planner.rules import RulesPlanner
 
 _kb_lock = threading.Lock()
 _assistant_lock = threading.Lock()  # a separate lock: building the assistant loads the knowledge base
@@ -71,21 +69,8 @@ def get_assistant(request: Request, warehouse: WarehouseDep, catalog: CatalogDep
                 except Exception:  # answers without policy citations beat no answers
                     log.exception("policy knowledge base unavailable; the assistant answers without it")
                     kb = None
-                planner = _planner(state.settings, catalog, warehouse)
-                state.assistant = Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of)
+                state.assistant = build_assistant(state.settings, warehouse, catalog, kb)
     return state.assistant
-
-
-def _planner(config: Settings, catalog: Catalog, warehouse: Warehouse) -> Planner:
-    """The planner the settings ask for; an llm planner that cannot start leaves the rules planner."""
-    if config.planner == "llm":
-        from serving.planner.llm.factory import build_planner
-
-        try:
-            return build_planner(config, catalog, warehouse, "llm")
-        except Exception:  # a missing model folder must not take the whole API down
-            log.exception("llm planner unavailable; answering with the rules planner")
-    return RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
 
 
 def get_conversations(request: Request) -> ConversationStore:

@@ -19,6 +19,7 @@ from retrieval import Citation
 from serving.assistant.composer import Answer, UnsupportedNumberError, compose
 from serving.assistant.executor import Executor, ToolResult
 from serving.assistant.scope import ChatScope
+from serving.planner.context import Understanding, UnderstandingSummary
 from serving.tools import Plan, Turn
 
 log = logging.getLogger("opsbrain.assistant")
@@ -36,6 +37,12 @@ class Planner(Protocol):
     def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan: ...
 
 
+class UnderstandingPlanner(Planner, Protocol):
+    """A planner that also says how it understood the question (serving/planner/pipeline.py)."""
+
+    def understand(self, question: str, history: Sequence[Turn] = ()) -> Understanding: ...
+
+
 class AnswerDetails(BaseModel):
     """Everything an answer carries besides its text; the OpenAI-compatible API sends it as its
     extension field."""
@@ -47,6 +54,9 @@ class AnswerDetails(BaseModel):
     table: dict[str, Any] | None = None
     as_of: date
     planner: str
+    understanding: UnderstandingSummary | None = Field(
+        None, description="how the question was understood: intent, route, parser, candidates, corrections"
+    )
     timings_ms: dict[str, float] = Field(description="plan, execute, compose")
 
 
@@ -130,7 +140,8 @@ class Assistant:
 
     def compose(self, plan: Plan, results: list[ToolResult]) -> Answer:
         try:
-            return compose(plan, results)
+            kb = self.executor.kb
+            return compose(plan, results, kb.embedder if kb is not None else None)
         except UnsupportedNumberError:  # a composer bug must not reach a user as a wrong figure
             log.exception("answer held a number that no tool gave; withheld")
             return Answer(text=WITHHELD_ANSWER)
@@ -140,12 +151,17 @@ class Assistant:
     ) -> Iterator[StageEvent]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        plan = self.plan(question, history)
+        understanding = None
+        if hasattr(self.planner, "understand"):
+            ctx = self.planner.understand(question, history)
+            plan, planned_by, understanding = ctx.plan, ctx.parser, ctx.summary()
+        else:
+            plan = self.plan(question, history)
+            # read now, in the thread that planned: a streamed response may compose in another
+            # thread, and an older planner's name (llm or llm→rules) is per thread
+            planned_by = self.planner.name
         if scope is not None:
             plan = scope.apply(plan)
-        # read now, in the thread that planned: a streamed response may compose in another thread,
-        # and the llm planner's name (llm or llm→rules) is per thread
-        planned_by = self.planner.name
         timings["plan"] = _ms(started)
         yield Planned(plan)
         started = time.perf_counter()
@@ -166,6 +182,7 @@ class Assistant:
                 table=answer.table,
                 as_of=self.as_of,
                 planner=planned_by,
+                understanding=understanding,
                 timings_ms=timings,
             )
         )

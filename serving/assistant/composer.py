@@ -16,8 +16,10 @@ from pydantic import BaseModel, Field
 from indicators import IndicatorResult, QueryResult
 from indicators.catalog_models import Target
 from retrieval import Citation
+from retrieval.embeddings import Embedder
+from serving.assistant import policy_answer
 from serving.assistant.executor import ToolResult
-from serving.tools import Plan
+from serving.tools import Plan, SearchPolicyCall
 
 _NUMBER = re.compile(r"(?<![A-Za-z])-?\d+(?:,\d{3})*(?:\.\d+)?")
 _GROUP_LABELS = {
@@ -44,7 +46,8 @@ class UnsupportedNumberError(ValueError):
     """The answer text holds a number that no tool result gave."""
 
 
-def compose(plan: Plan, results: list[ToolResult]) -> Answer:
+def compose(plan: Plan, results: list[ToolResult], embedder: Embedder | None = None) -> Answer:
+    """``embedder``: the knowledge base's model, to choose a policy answer's statements by meaning."""
     if plan.refusal:
         return Answer(text=plan.refusal.message)
     if plan.clarification:
@@ -83,7 +86,10 @@ def compose(plan: Plan, results: list[ToolResult]) -> Answer:
         chart = _chart(trend.results[0], trend)
         first, last = trend.query.start.year, trend.query.end.year
         parts.append(f"{trend.results[0].name} {first}—{last} 年逐年走势见图。")
-    if citations:
+    policy_only = bool(plan.calls) and all(isinstance(c, SearchPolicyCall) for c in plan.calls)
+    if policy_only:
+        parts.append(policy_answer.answer(plan.calls[0].arguments.query, citations, embedder).text)
+    elif citations:
         parts.append(_policy_paragraph(citations))
     text = "\n\n".join(p for p in parts if p)
     answer = Answer(text=text, table=table, chart=chart, citations=citations)
@@ -198,11 +204,17 @@ def _explain(ind: dict[str, Any]) -> str:
 
 
 def _policy_paragraph(citations: list[Citation]) -> str:
+    """Beside a figure: each cited passage by its first whole statements (never cut inside one)."""
     lines = ["相关政策与文件："]
     for n, c in enumerate(citations, start=1):
         origin = "医院内部文件" if c.scope == "internal" else c.issuer
-        snippet = shorten(passage_prose(c.text), 160)
-        lines.append(f"[{n}] {c.label}（{origin}）：{snippet}")
+        statements = [s.text for s in policy_answer.statements_of(c, n - 1)]
+        snippet = ""
+        for statement in statements:
+            if snippet and len(snippet) + len(statement) > 160:
+                break
+            snippet += statement
+        lines.append(f"[{n}] {c.label}（{origin}）：{snippet or shorten(passage_prose(c.text), 160)}")
     return "\n".join(lines)
 
 

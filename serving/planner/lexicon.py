@@ -28,6 +28,7 @@ class Mention:
     start: int
     end: int
     text: str
+    how: str = "name"  # name (a name or alias), phrase (aliases.yaml), sound (same-sound typo), doctor
 
 
 @cache
@@ -87,8 +88,14 @@ class Lexicon:
         taken = {i for m in found for i in range(m.start, m.end)}
         for pattern, canonical in self._phrases:  # 出院了多少人 → 出院人次
             for m in pattern.finditer(norm):
-                if not taken.intersection(range(m.start(), m.end())):
-                    found.append(Mention("indicator", canonical, m.start(), m.end(), m.group(0)))
+                # a phrase that contains whole names reads them as its part (出院病人一般住几天)
+                inside = [
+                    f for f in found if f.kind == "indicator" and m.start() <= f.start and f.end <= m.end()
+                ]
+                rest = taken.difference(i for f in inside for i in range(f.start, f.end))
+                if not rest.intersection(range(m.start(), m.end())):
+                    found = [f for f in found if f not in inside]
+                    found.append(Mention("indicator", canonical, m.start(), m.end(), m.group(0), "phrase"))
                     taken.update(range(m.start(), m.end()))
         # a sound-alike may be longer than an exact name inside it: 门诊次均费用增服 is 门诊次均费用增幅
         for heard in self._by_sound(norm, [m for m in found if m.kind != "indicator"]):
@@ -115,7 +122,9 @@ class Lexicon:
                 canonical = self._indicator_sounds.get(tuple(sounds[start : start + size]))
                 if canonical:
                     found.append(
-                        Mention("indicator", canonical, start, start + size, norm[start : start + size])
+                        Mention(
+                            "indicator", canonical, start, start + size, norm[start : start + size], "sound"
+                        )
                     )
                     covered.update(span)
         return found
@@ -127,7 +136,7 @@ class Lexicon:
         after_department = {m.end for m in found if m.kind == "department"}
         taken = {i for m in found for i in range(m.start, m.end)}
         return [
-            Mention("doctor", name, i, i + len(name), name)
+            Mention("doctor", name, i, i + len(name), name, "doctor")
             for name in self.doctors
             for i in [norm.find(name)]
             if i >= 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -66,8 +67,13 @@ def test_follow_up_inherits(chat_client: TestClient) -> None:
 def test_policy_question_cites(chat_client: TestClient) -> None:
     body = chat_client.post("/api/v1/chat", json={"question": "人血白蛋白医保限定支付有什么规定"}).json()
     assert [c["tool"] for c in body["plan"]["calls"]] == ["search_policy"]
-    assert body["citations"] and "相关政策与文件" in body["answer"]
+    assert body["citations"] and "来源：" in body["answer"]
     assert all(c["title"] and c["article"] for c in body["citations"])
+    # the answer comes first, a whole statement with both conditions and its [n]; then the sources
+    head = body["answer"].split("来源：")[0]
+    assert "30 g/L" in head and "抢救" in head and re.search(r"\[\d\]", head)
+    assert "要点摘要" not in head and "[S]" not in head
+    assert body["understanding"]["intent"] == "policy"
 
 
 @pytest.mark.parametrize(

@@ -80,6 +80,7 @@ def test_completion_carries_the_chat_answer_and_extension(client: openai.OpenAI,
         "table",
         "as_of",
         "planner",
+        "understanding",
         "timings_ms",
     }
     for field in ("plan", "citations", "chart", "table", "as_of", "planner"):

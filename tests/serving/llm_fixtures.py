@@ -1,12 +1,15 @@
-"""Helpers for the llm planner tests: a small dimension index, scripted backends, a stub server."""
+"""Helpers for the LLM parser tests: a small dimension index, a scripted backend, the tiny model, a
+stub OpenAI-compatible server."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -44,20 +47,36 @@ def small_dimensions() -> DimensionIndex:
 
 
 class ScriptedBackend:
-    """Answers with the given texts in order (an Exception item is raised instead); records prompts."""
+    """Answers with the given texts in order (an Exception item is raised instead); records the
+    messages and the schema of every request."""
 
     name = "scripted"
 
     def __init__(self, *answers: str | Exception) -> None:
         self.answers = list(answers)
         self.calls: list[list[dict[str, str]]] = []
+        self.schemas: list[dict[str, Any]] = []  # schema optional: tests/training still calls it without
 
-    def generate(self, messages: list[dict[str, str]]) -> str:
+    def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None) -> str:
         self.calls.append(messages)
+        self.schemas.append(schema or {})
         answer = self.answers.pop(0)
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+def tiny_model_folder(request: Any, tmp_path_factory: Any) -> Path:
+    """The tiny random Qwen2 model (serving/planner/llm/tiny.py), built once (about 6 s) and kept in
+    pytest's cache folder, keyed by the builder's source."""
+    from serving.planner.llm import tiny
+
+    key = hashlib.sha256(Path(tiny.__file__).read_bytes()).hexdigest()[:12]
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    folder = cache.mkdir(f"opsbrain-tiny-qwen2-{key}") if cache else tmp_path_factory.mktemp("tiny-qwen2")
+    if not (folder / "model.safetensors").exists() or not (folder / "tokenizer.json").exists():
+        tiny.build_tiny_model(folder)
+    return folder
 
 
 def free_port() -> int:

@@ -140,9 +140,12 @@ def test_english_periods_and_comparisons(planner) -> None:
 
 def test_unknown_indicator_offers_the_close_ones_and_off_topic_is_refused(planner) -> None:
     plan = planner.plan("今年入院人次多少")
-    assert plan.clarification.slot == "indicator" and plan.clarification.options[0] == "出院人次"
-    assert "入院人次" in plan.clarification.question
+    assert plan.clarification.slot == "indicator" and plan.clarification.options == ["出院人次"]
+    # the question offers the candidates; it never echoes a leftover of the user's words
+    assert "入院" not in plan.clarification.question
     assert planner.plan("推荐几只医药板块的股票").refusal.category == "out_of_scope"
+    # no indicator and a question about rules: the knowledge base, not a clarification
+    assert [c.tool for c in planner.plan("医保结算清单分几部分").calls] == ["search_policy"]
 
 
 def test_a_generic_word_is_settled_by_the_rest_of_the_question(planner) -> None:

@@ -1,9 +1,10 @@
 """Small training fixtures of the data builders' shapes (pt, sft, rm, prompts .jsonl) and the tiny model.
 
 The stage tests do not wait for `opsbrain train data`: they write a few examples of the same
-formats. SFT examples use the planner's real prompt (PromptBuilder, as LLMPlanner builds it) so the
-served model sees what it was trained on; the preference and PPO/GRPO prompts use a short system
-prompt so the reward/policy steps stay cheap on 2 cores.
+formats, made by the same code: the serving pipeline maps each question on the test warehouse and
+``LLMParser.request`` writes its messages (training/data/conversations.py), so the served model
+sees exactly what it was trained on; targets are compact plans. The preference and PPO/GRPO prompts
+are the parser's messages too (about 500 tokens; the tiny model pays little for them).
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ from typing import Any
 import pytest
 
 from indicators import default_catalog
-from serving.planner.llm.prompt import PromptBuilder, plan_to_text
 from serving.tools import PLAN_ADAPTER, Plan
-from tests.serving.llm_fixtures import AS_OF, DATA_START, small_dimensions
+from training.data.conversations import Encoded, ParserView
+from training.data.sft import turn_record
 
-SHORT_SYSTEM = "把问题转换成一个 JSON 计划。"
-
-# (question, plan): a query, a clarification and a refusal; dates inside the data (AS_OF 2023-09-08)
+# (question, plan): a query, another query and a refusal; dates inside the data (as-of 2023-09-08)
 PLANS: list[tuple[str, dict[str, Any]]] = [
     (
         "今年药占比是多少",
@@ -57,37 +56,31 @@ PLANS: list[tuple[str, dict[str, Any]]] = [
     ),
 ]
 QUESTIONS = {
-    0: ["今年药占比是多少", "药占比今年多少", "今年的药占比", "看一下今年药占比", "药占比现在是多少"],
+    0: ["今年药占比是多少", "药占比今年多少", "今年的药占比", "看一下今年药占比", "今年以来药占比"],
     1: ["去年出院人次同比", "去年出院人次同比增长多少", "去年出院人次和前年比"],
     2: ["给我病人王某的住院记录", "导出患者张三的病历"],
 }
 
 
-def plan_text(plan: dict[str, Any]) -> str:
-    return plan_to_text(PLAN_ADAPTER.validate_python(plan))
+def gold_plans() -> list[Plan]:
+    return [PLAN_ADAPTER.validate_python(p) for _, p in PLANS]
 
 
-def prompt_builder() -> PromptBuilder:
-    dims = small_dimensions()
-    names = {d: [m.name for m in ms] for d, ms in dims.members.items() if d != "doctor"}
-    return PromptBuilder(default_catalog(), AS_OF, DATA_START, names)
+def encode(view: ParserView, question: str, plan: dict[str, Any]) -> Encoded:
+    found = view.encode(question, (), PLAN_ADAPTER.validate_python(plan))
+    assert isinstance(found, Encoded), (question, found)
+    return found
 
 
-def corrupt(plan: dict[str, Any]) -> str:
-    """A simple, learnable mistake: a broken plan (truncated JSON) or a wrong indicator and year."""
-    text = plan_text(plan)
-    if "calls" in plan:
-        return (
-            text.replace("药占比", "门诊人次")
-            .replace("出院人次", "床位使用率")
-            .replace("2023-", "2031-")
-            .replace("2022-", "2030-")
+def corrupt(view: ParserView, question: str, plan: dict[str, Any]) -> str:
+    """A simple, learnable mistake in compact form: another intent (a figure read as a definition,
+    a refusal read as a figure of the first candidate)."""
+    found = encode(view, question, plan)
+    if found.target["intent"] == "figure":
+        return json.dumps(
+            {"intent": "definition", "indicators": found.target["indicators"]}, ensure_ascii=False
         )
-    return text[: len(text) // 2]
-
-
-def short_prompt(question: str) -> list[dict[str, str]]:
-    return [{"role": "system", "content": SHORT_SYSTEM}, {"role": "user", "content": question}]
+    return json.dumps({"intent": "policy"})
 
 
 def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
@@ -95,11 +88,12 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def write_fixtures(folder: Path) -> Path:
+def write_fixtures(folder: Path, warehouse: Any) -> Path:
     """pt.jsonl, sft.jsonl, rm.jsonl, rm_heldout.jsonl, prompts.jsonl in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    builder = prompt_builder()
+    view = ParserView(default_catalog(), warehouse)
     indicators = ["药占比", "耗占比", "出院人次", "门诊人次", "平均住院日", "床位使用率"]
+    target = encode(view, *PLANS[0]).text
     write_jsonl(
         folder / "pt.jsonl",
         [
@@ -114,66 +108,68 @@ def write_fixtures(folder: Path) -> Path:
                 (indicators[(month + 3) % 6], "医保政策调整"),
             ]
         ]
-        # planner transcripts as domain text: pretraining teaches the tiny model the plan JSON cheaply
-        # (64-token blocks) before SFT pays for the 2,500-token prompt
-        + [{"text": f"问：{q}\n答：{plan_text(PLANS[0][1])}", "source": "transcript"} for q in QUESTIONS[0]]
-        * 8,
+        # planner transcripts as domain text: pretraining teaches the tiny model the compact plan
+        # cheaply (64-token blocks) before SFT pays for the 500-token prompt
+        + [{"text": f"问：{q}\n答：{target}", "source": "transcript"} for q in QUESTIONS[0]] * 8,
     )
     # one plan, five wordings: the random tiny model can learn to write one plan in a minute;
     # several plans conditioned on the question would need far more steps than CI can pay
     sft = []
-    for index, questions in list(QUESTIONS.items())[:1]:
-        for question in questions:
-            sft.append(
-                {
-                    "messages": [
-                        *builder.messages(question),
-                        {"role": "assistant", "content": plan_text(PLANS[index][1])},
-                    ],
-                    "kind": "plan",
-                    "tags": ["fixture"],
-                }
-            )
+    for question in QUESTIONS[0]:
+        found = encode(view, question, PLANS[0][1])
+        sft.append(
+            {
+                "messages": [*found.messages, {"role": "assistant", "content": found.text}],
+                "kind": "plan",
+                "tags": ["fixture"],
+                **turn_record(question, (), gold_plans()[0]),
+            }
+        )
     write_jsonl(folder / "sft.jsonl", sft)
     pairs = []
     for index, questions in QUESTIONS.items():
         plan = PLANS[index][1]
         for question in questions:
+            found = encode(view, question, plan)
             pairs.append(
                 {
-                    "prompt": short_prompt(question),
-                    "chosen": [{"role": "assistant", "content": plan_text(plan)}],
-                    "rejected": [{"role": "assistant", "content": corrupt(plan)}],
+                    "prompt": found.messages,
+                    "chosen": [{"role": "assistant", "content": found.text}],
+                    "rejected": [{"role": "assistant", "content": corrupt(view, question, plan)}],
                     "kind": "plan",
-                    "corruption": "wrong_indicator" if "calls" in plan else "truncated",
+                    "corruption": "wrong_intent",
+                    **turn_record(question, (), gold_plans()[index]),
                 }
             )
     # held out: the rm test scores these, never trains on them (last question of each plan)
     heldout = [pairs[4], pairs[7], pairs[9]]
     write_jsonl(folder / "rm_heldout.jsonl", heldout)
     write_jsonl(folder / "rm.jsonl", [p for p in pairs if p not in heldout] * 4)
-    write_jsonl(
-        folder / "prompts.jsonl",
-        [
-            {"prompt": short_prompt(q), "gold": plan, "tags": ["fixture"]}
-            for q, plan in [
-                (QUESTIONS[0][1], PLANS[0][1]),
-                (QUESTIONS[1][1], PLANS[1][1]),
-                (QUESTIONS[2][1], PLANS[2][1]),
-                (QUESTIONS[0][2], PLANS[0][1]),
-            ]
-        ],
-    )
+    prompts = []
+    for index, n in [(0, 1), (1, 1), (2, 1), (0, 2)]:
+        question = QUESTIONS[index][n]
+        found = encode(view, question, PLANS[index][1])
+        prompts.append(
+            {
+                "prompt": found.messages,
+                "target": found.text,
+                "tags": ["fixture"],
+                **turn_record(question, (), gold_plans()[index]),
+            }
+        )
+    write_jsonl(folder / "prompts.jsonl", prompts)
     return folder
 
 
-def gold_plans() -> list[Plan]:
-    return [PLAN_ADAPTER.validate_python(p) for _, p in PLANS]
+@pytest.fixture(scope="session")
+def training_data(tmp_path_factory: pytest.TempPathFactory, warehouse: Any) -> Path:
+    return write_fixtures(tmp_path_factory.mktemp("training-data"), warehouse)
 
 
 @pytest.fixture(scope="session")
-def training_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_fixtures(tmp_path_factory.mktemp("training-data"))
+def parser_view(warehouse: Any) -> ParserView:
+    """The pipeline and parser the fixtures were built with (no embedding mapper)."""
+    return ParserView(default_catalog(), warehouse)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The data builders of issue #5: formats, valid plans that run, honest answers, real corruptions,
-disjoint prompts, no eval overlap, determinism, and the compact prompt the planner serves with."""
+"""The data builders of issues #5 and #13: the parser's exact input and compact targets that decode
+back to their gold plans, valid plans that run, honest answers, real corruptions, disjoint prompts,
+no eval overlap, every-day wording present, determinism."""
 
 from __future__ import annotations
 
@@ -8,22 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from evals.planner import dataset_path, load_items, slots
+from evals.planner import dataset_path, slots
 from indicators import default_catalog
-from opsbrain.settings import Settings
-from serving.planner.llm.planner import LLMPlanner
-from serving.planner.llm.prompt import PromptBuilder, parse_plan, plan_to_text
-from serving.planner.rules import RulesPlanner
+from serving.planner.llm import compact
+from serving.planner.llm.parser import compact_object
+from serving.planner.llm.prompt import SYSTEM_PROMPT, to_text
 from serving.tools import PLAN_ADAPTER
-from tests.serving.llm_fixtures import ScriptedBackend
 from training.data import overlap
 from training.data.build import build_all
-from training.data.questions import QuestionGenerator
+from training.data.conversations import ParserView
+from training.data.questions import CATEGORIES, QuestionGenerator
 from training.data.rm import POLICY_HEADING
-from training.data.sft import numbers_covered
+from training.data.sft import numbers_covered, turns_of
 
-SIZES = {"sft_size": 60, "rm_size": 30, "prompts_size": 25, "report_months": 2}
+SIZES = {"sft_size": 90, "rm_size": 30, "prompts_size": 25, "report_months": 2}
 ROLES = {"system", "user", "assistant"}
+TURN_KEYS = {"question", "history", "gold"}
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,18 @@ def built(tmp_path_factory, warehouse, catalog, corpus_kb) -> tuple[Path, dict]:
     return out, report
 
 
+@pytest.fixture(scope="module")
+def view(warehouse, catalog, corpus_kb) -> ParserView:
+    """The pipeline the data was built with (the knowledge base's embedder in the mapper too)."""
+    return ParserView(catalog, warehouse, corpus_kb.embedder)
+
+
 def rows(out: Path, name: str) -> list[dict]:
     return [json.loads(line) for line in (out / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def plan_rows(out: Path) -> list[dict]:
+    return [r for r in rows(out, "sft") if r["kind"] == "plan"]
 
 
 def test_files_have_the_agreed_formats(built):
@@ -54,40 +65,68 @@ def test_files_have_the_agreed_formats(built):
     sft = rows(out, "sft")
     assert {r["kind"] for r in sft} == {"plan", "answer"}
     for row in sft:
-        assert set(row) == {"messages", "kind", "tags"} and isinstance(row["tags"], list)
+        keys = {"messages", "kind", "tags"} | (TURN_KEYS if row["kind"] == "plan" else set())
+        assert set(row) == keys and isinstance(row["tags"], list)
         assert {m["role"] for m in row["messages"]} <= ROLES
-        assert row["messages"][0]["role"] == "system" and row["messages"][-1]["role"] == "assistant"
+        assert [m["role"] for m in row["messages"]][-1] == "assistant"
+        assert row["messages"][0]["role"] == "system"
     for row in rows(out, "rm"):
-        assert set(row) == {"prompt", "chosen", "rejected", "kind", "corruption"}
+        assert {"prompt", "chosen", "rejected", "kind", "corruption"} <= set(row)
         assert row["prompt"][-1]["role"] == "user"
         assert [m["role"] for m in row["chosen"] + row["rejected"]] == ["assistant", "assistant"]
     for row in rows(out, "prompts"):
-        assert set(row) == {"prompt", "gold", "tags"} and row["prompt"][-1]["role"] == "user"
+        assert set(row) == {"prompt", "target", "tags"} | TURN_KEYS and row["prompt"][-1]["role"] == "user"
         PLAN_ADAPTER.validate_python(row["gold"])
     assert report["counts"]["sft"] == len(sft) and (out / "report.md").exists()
     sources = {r["source"].split(":")[0] for r in rows(out, "pt")}
     assert sources == {"policy", "catalog", "report", "user"}
 
 
-def test_every_plan_is_valid_and_every_query_runs(built, warehouse):
+def test_plan_rows_are_the_parsers_exact_input_and_decode_to_their_gold(built, view):
+    """Every SFT target, decoded as the server decodes it, is its gold plan (the eval's slots)."""
     out, _ = built
-    plans = [parse_plan(r["messages"][-1]["content"]) for r in rows(out, "sft") if r["kind"] == "plan"]
+    checked = 0
+    for row in plan_rows(out):
+        question, history, gold = turns_of(row)
+        ctx, reading = view.pipeline.prepare(question, list(history))
+        messages, _, choices = view.parser.request(ctx)
+        assert row["messages"][:-1] == messages  # exactly what the model sees at serving time
+        assert messages[0]["content"] == SYSTEM_PROMPT
+        target = row["messages"][-1]["content"]
+        obj = compact_object(target)
+        assert target == to_text(obj)  # one line, no spaces: what the grammar lets the model write
+        plan = compact.decode(obj, ctx, reading, view.pipeline.intents, choices)
+        assert slots(plan) == slots(gold), (question, target)
+        checked += 1
+    assert checked > 80
+
+
+def test_every_gold_plan_is_valid_and_every_query_runs(built, warehouse):
+    out, _ = built
+    plans = [turns_of(r)[2] for r in plan_rows(out)]
     plans += [PLAN_ADAPTER.validate_python(r["gold"]) for r in rows(out, "prompts")]
-    plans += [parse_plan(r["chosen"][0]["content"]) for r in rows(out, "rm") if r["kind"] == "plan"]
+    plans += [PLAN_ADAPTER.validate_python(r["gold"]) for r in rows(out, "rm") if r["kind"] == "plan"]
     queries = [c.arguments for p in plans for c in p.indicator_calls]
-    assert len(plans) > 80 and len(queries) > 40
+    assert len(plans) > 100 and len(queries) > 50
     for q in queries:
         warehouse.query(q)  # raises on a failing query
 
 
-def test_plan_targets_are_the_inference_format(built, warehouse, catalog):
-    out, _ = built
-    names = {d: [m.name for m in ms] for d, ms in warehouse.dimensions.members.items() if d != "doctor"}
-    builder = PromptBuilder(catalog, warehouse.as_of, warehouse.data_start, names, style="compact")
-    for row in (r for r in rows(out, "sft") if r["kind"] == "plan"):
-        messages, target = row["messages"][:-1], row["messages"][-1]["content"]
-        assert messages[0]["content"] == builder.system_prompt
-        assert target == plan_to_text(parse_plan(target))  # what plan_to_text writes, byte for byte
+def test_dialogues_are_built_turn_by_turn(built):
+    """Each turn of a dialogue is a conversation of its own, its history the earlier gold turns."""
+    out, report = built
+    by_key = {(tuple(t["question"] for t in r["history"]), r["question"]): r for r in plan_rows(out)}
+    multi = [r for r in plan_rows(out) if r["history"]]
+    assert multi and report["sft_multi_turn"] == len(multi)
+    for row in multi:
+        earlier = tuple(t["question"] for t in row["history"])
+        first = by_key.get(((), earlier[0]))
+        if first is not None:  # the first turn, when it encodes, is trained on too
+            assert first["gold"] == row["history"][0]["plan"]
+        # the answer to a clarification is planned as the first question with the choice in it
+        # (Pipeline.prepare): it shows no previous turn; every other follow-up shows the last one
+        if row["history"][-1]["plan"].get("clarification") is None:
+            assert "上一轮：" in row["messages"][1]["content"], row["question"]
 
 
 def test_answers_only_state_numbers_from_the_tool_results(built):
@@ -98,21 +137,25 @@ def test_answers_only_state_numbers_from_the_tool_results(built):
         assert numbers_covered(row["messages"][-1]["content"], row["messages"][1]["content"])
     cited = [r for r in answers if POLICY_HEADING in r["messages"][-1]["content"]]
     assert cited, "with a knowledge base some answers cite policies"
-    # the check can fail: a figure no tool gave is caught
     text = answers[0]["messages"][-1]["content"]
     assert not numbers_covered(text + " 增长 123456.78", answers[0]["messages"][1]["content"])
 
 
-def test_rm_pairs_differ_by_their_corruption(built):
+def test_rm_pairs_are_gold_against_a_decodable_mistake(built, view):
     out, _ = built
     pairs = rows(out, "rm")
     kinds = {r["corruption"] for r in pairs}
-    assert {"wrong_period", "wrong_indicator"} <= kinds and "invented_number" in kinds
+    assert {"wrong_intent", "wrong_time"} <= kinds and "invented_number" in kinds
     for row in pairs:
         chosen, rejected = row["chosen"][0]["content"], row["rejected"][0]["content"]
         assert chosen != rejected
         if row["kind"] == "plan":
-            assert slots(parse_plan(chosen)) != slots(parse_plan(rejected))
+            question, history, gold = turns_of(row)
+            ctx, reading = view.pipeline.prepare(question, list(history))
+            _, _, choices = view.parser.request(ctx)
+            right = compact.decode(compact_object(chosen), ctx, reading, view.pipeline.intents, choices)
+            wrong = compact.decode(compact_object(rejected), ctx, reading, view.pipeline.intents, choices)
+            assert slots(right) == slots(gold) != slots(wrong)
         elif row["corruption"] == "invented_number":
             assert not numbers_covered(rejected, row["prompt"][-1]["content"])
         else:
@@ -132,15 +175,59 @@ def test_prompts_are_disjoint_from_sft_and_evals(built):
     assert report["eval_overlap"] == 0 and report["prompts_sft_overlap"] == 0
 
 
-def test_a_planted_eval_question_is_dropped():
-    question = load_items(dataset_path("dev"))[0].turns[0].question
+def test_report_counts_encoding_per_category(built):
+    _, report = built
+    encoding = report["encoding"]
+    assert encoding["encoded_share"] > 0.85
+    for category, counts in encoding["per_category"].items():
+        assert counts["encoded"] <= counts["tried"], category
+    assert sum(c["tried"] - c["encoded"] for c in encoding["per_category"].values()) == sum(
+        m["count"] for m in encoding["not_encoded"]
+    )
+
+
+def test_everyday_wording_follows_the_conventions(warehouse, catalog):
+    """Issue #13's classes are generated, and their gold plans say what the conventions say."""
+    gen = QuestionGenerator(catalog, warehouse, seed=1)
+    items = {c: [gen.make(c) for _ in range(12)] for c in ("formula", "follow_switch", "compare_words")}
+    items = {c: [i for i in found if i is not None] for c, found in items.items()}
+    assert all(items.values()), {c: len(v) for c, v in items.items()}
+    for it in items["follow_switch"]:  # one word switched: the indicator, nothing else
+        before, after = it.history[-1].plan.indicator_calls[0].arguments, it.plan.indicator_calls[0].arguments
+        assert before.indicators != after.indicators
+        assert before.model_dump(exclude={"indicators"}) == after.model_dump(exclude={"indicators"})
+    for it in items["compare_words"]:  # a comparison in words is a comparison, never a ranking
+        query = it.plan.indicator_calls[0].arguments
+        assert query.compare in (["yoy"], ["mom"]) and query.rank is None
+    for it in items["formula"]:  # one indicator, the ratio of the two parts named
+        assert len(it.plan.indicator_calls[0].arguments.indicators) == 1
+    for category in ("plain", "policy_fact", "not_available_family", "dept_short", "dialogue"):
+        assert category in CATEGORIES
+
+
+def test_the_overlap_check_covers_every_eval_split():
+    files = overlap.eval_files()
+    every = sorted(dataset_path("dev").parent.glob("*.jsonl"))
+    assert files == every, set(every) - set(files)  # planner_*, policy_*, kb_questions: all of them
+    assert {f.name.split("_")[0] for f in files} >= {"planner", "policy", "kb"}
+    for path in files:  # each split gives questions (a schema change would silently give none)
+        assert overlap.eval_questions([path]), path.name
+
+
+@pytest.mark.parametrize("split", [p.name for p in overlap.eval_files()])
+def test_a_planted_eval_question_is_dropped(split):
+    """One question of each split, planted with other punctuation and spacing, in every row form."""
+    path = dataset_path("dev").parent / split
+    record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    question = next(iter(overlap._questions(record)))
     banned = overlap.eval_questions()
-    planted = " " + question.replace("？", "?") + "！"  # other punctuation and spacing, same question
+    planted = " " + question.replace("？", "?") + "！"
     keep = {"messages": [{"role": "user", "content": "一个不在评测集里的问题嗯嗯"}]}
-    hit = {"messages": [{"role": "user", "content": planted}]}
+    hit = {"question": planted, "history": [], "messages": []}
+    earlier = {"question": "那去年呢", "history": [{"question": planted, "plan": {}}], "messages": []}
     answer = {"messages": [{"role": "user", "content": f"问题：{planted}\n工具结果：[]"}]}
-    kept, dropped = overlap.drop_collisions([keep, hit, answer], banned)
-    assert kept == [keep] and dropped == 2
+    kept, dropped = overlap.drop_collisions([keep, hit, earlier, answer], banned)
+    assert kept == [keep] and dropped == 3
 
 
 def test_the_generator_refuses_banned_questions(warehouse, catalog):
@@ -166,32 +253,6 @@ def test_deterministic_for_a_seed(tmp_path, warehouse, catalog):
 
 def test_rules_agreement_is_reported_and_substantial(built):
     _, report = built
-    # a QA figure, not a filter: the generator and the rules planner were written apart, so
+    # a QA figure, not a filter: the generator and the rules pipeline were written apart, so
     # agreement far below the rules planner's eval score would point at a generator bug
     assert 0.6 <= report["rules_agreement"] <= 1.0
-
-
-def test_compact_prompt_is_short_and_the_planner_uses_it(warehouse, catalog, monkeypatch):
-    full = PromptBuilder(catalog, warehouse.as_of, warehouse.data_start, style="full").system_prompt
-    compact = PromptBuilder(catalog, warehouse.as_of, warehouse.data_start, style="compact").system_prompt
-    assert len(compact) < 400 and len(full) > 5 * len(compact)
-    assert "2023-09-08" in compact and "2019-01-01" in compact
-    with pytest.raises(ValueError):
-        PromptBuilder(catalog, warehouse.as_of, warehouse.data_start, style="tiny")  # type: ignore[arg-type]
-    gold = '{"calls":[{"tool":"query_indicator","arguments":{"indicators":["药占比"],"start":"2023-01-01","end":"2023-09-08"}}]}'
-    backend = ScriptedBackend(gold)
-    rules = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
-    planner = LLMPlanner(
-        backend,
-        catalog,
-        warehouse.dimensions,
-        warehouse.as_of,
-        warehouse.data_start,
-        rules,
-        prompt_style="compact",
-    )
-    plan = planner.plan("今年药占比")
-    assert planner.name == "llm" and plan_to_text(plan) == gold
-    assert backend.calls[0][0]["content"] == compact
-    monkeypatch.setenv("OPSBRAIN_LLM_PROMPT_STYLE", "compact")
-    assert Settings().llm_prompt_style == "compact"

@@ -1,5 +1,6 @@
 """The training stages on the tiny model: pt → sft → rm → ppo chain, dpo, grpo, LoRA merge, resume,
-config errors. CPU only, tiny sizes; every stage runs for real (no mocks)."""
+the shared-prefix loss, dtype choice, config errors. CPU only, tiny sizes; every stage runs for
+real (no mocks)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,15 @@ import pytest
 from typer.testing import CliRunner
 
 from evals.planner import slots
-from indicators import default_catalog
 from serving.planner.llm.backends import LocalBackend
-from serving.planner.llm.planner import LLM, LLMPlanner
-from serving.planner.llm.prompt import parse_plan, render
+from serving.planner.llm.parser import LLMParser, compact_object
+from serving.planner.llm.prompt import render
 from serving.tools import PLAN_ADAPTER
-from tests.serving.llm_fixtures import AS_OF, DATA_START, small_dimensions
-from tests.training.conftest import PLANS, corrupt, plan_text, short_prompt
+from tests.training.conftest import PLANS, QUESTIONS, encode
 from training import common
 from training.config import ConfigError, load_config
 from training.stages.cli import run_stage
-from training.stages.rewards import INVALID, plan_reward
+from training.stages.rewards import EXACT_BONUS, INVALID, CompactDecoder
 
 TINY = Path("training/configs/tiny")
 FAST = ["trainer.logging_steps=1", "trainer.save_strategy=no", "trainer.report_to=[]"]
@@ -40,8 +39,7 @@ def chain(tmp_path_factory: pytest.TempPathFactory, training_data: Path, tiny_ba
     runs = tmp_path_factory.mktemp("runs")
     out: dict[str, Path] = {}
     # pretraining on the fixture's planner transcripts (cheap 64-token blocks) teaches the random
-    # tiny model the plan JSON; SFT then learns to write it after the planner's real 2,500-token
-    # prompt (measured: completion loss 1.9 → 0.26 in 30 steps, the served plan then parses)
+    # tiny model the compact plan; SFT then learns to write it after the parser's real prompt
     out["pt"] = stage(
         "pt",
         runs / "pt",
@@ -113,13 +111,19 @@ def test_reward_model_prefers_correct_plans_on_held_out_pairs(
     assert sum(margins) / len(margins) > 0, margins
 
 
-def test_final_model_serves_its_own_valid_plans(chain: dict[str, Path]) -> None:
-    backend = LocalBackend(chain["ppo"], max_new_tokens=64)
-    planner = LLMPlanner(backend, default_catalog(), small_dimensions(), AS_OF, DATA_START)
-    plan, source = planner.plan_with_source("今年药占比多少")
-    assert planner.stats.valid_first_time >= 1, planner.stats.as_dict()
-    assert source == LLM
-    assert ("indicator", "药占比") in slots(plan)  # the trained plan, not a rules-planner answer
+def test_final_model_serves_its_own_plans(chain: dict[str, Path], parser_view) -> None:
+    """The PPO output behind the LLM parser, grammar-constrained, on the pipeline the data came from."""
+    pipeline = parser_view.pipeline
+    backend = LocalBackend(chain["ppo"], max_new_tokens=64, dtype="float32")
+    llm = LLMParser(backend, parser_view.catalog, pipeline.intents, parser_view.parser.as_of)
+    saved = pipeline.llm
+    pipeline.llm = llm
+    try:
+        ctx = pipeline.understand("今年药占比多少")
+    finally:
+        pipeline.llm = saved
+    assert ctx.parser == "llm" and llm.stats.planned == 1, llm.stats.as_dict()
+    assert ("indicator", "药占比") in slots(ctx.plan)  # the trained choice among the candidates
 
 
 # ------------------------------------------------------------------------------------ alternatives
@@ -136,7 +140,9 @@ def test_dpo_runs_a_few_steps(chain: dict[str, Path], training_data: Path, tmp_p
     assert common.load_causal_lm(out) is not None
 
 
-def test_grpo_runs_with_the_plan_reward(chain: dict[str, Path], training_data: Path, tmp_path: Path) -> None:
+def test_grpo_runs_with_the_plan_reward(
+    chain: dict[str, Path], training_data: Path, tmp_path: Path, demo_db_path: Path
+) -> None:
     out = stage(
         "grpo",
         tmp_path / "grpo",
@@ -146,20 +152,31 @@ def test_grpo_runs_with_the_plan_reward(chain: dict[str, Path], training_data: P
         "trainer.per_device_train_batch_size=2",
         "trainer.num_generations=2",
         "trainer.max_completion_length=16",
+        f"warehouse={demo_db_path}",
+        "embedding_mapper=false",
     )
     rewards = [row for row in metrics(out) if "rewards/plan_reward/mean" in row]
     assert rewards and rewards[0]["rewards/plan_reward/mean"] >= INVALID
     assert common.load_causal_lm(out) is not None
 
 
-def test_plan_reward_orders_invalid_partial_exact() -> None:
-    gold = PLAN_ADAPTER.validate_python(PLANS[1][1])
-    exact = plan_reward(plan_text(PLANS[1][1]), gold)
-    partial = plan_reward(plan_text(PLANS[0][1]), gold)  # same tool, other indicator and dates
-    wrong_kind = plan_reward(plan_text(PLANS[2][1]), gold)
-    invalid = plan_reward(corrupt(PLANS[2][1]), gold)
-    assert exact == 1.5 and invalid == INVALID
-    assert exact > partial > wrong_kind > invalid, (exact, partial, wrong_kind, invalid)
+def test_compact_reward_orders_invalid_partial_exact(parser_view) -> None:
+    """A right and a wrong completion of one question score differently, through compact.decode."""
+    question, gold = QUESTIONS[1][0], PLAN_ADAPTER.validate_python(PLANS[1][1])
+    right = encode(parser_view, question, PLANS[1][1])
+    decoder = CompactDecoder(parser_view)
+    exact = decoder.reward(right.text, question, [], gold)
+    partial = decoder.reward(json.dumps({**right.target, "compare": []}), question, [], gold)
+    wrong_kind = decoder.reward(
+        json.dumps({"intent": "refuse", "category": "out_of_scope"}), question, [], gold
+    )
+    not_a_choice = decoder.reward(
+        json.dumps({**right.target, "indicators": ["床位使用率"]}), question, [], gold
+    )
+    broken = decoder.reward(right.text[:20], question, [], gold)
+    assert exact == 1 + EXACT_BONUS and not_a_choice == broken == INVALID
+    assert exact > partial > wrong_kind > broken, (exact, partial, wrong_kind, broken)
+    assert decoder.plan(right.text, question, []) is not None
 
 
 # ------------------------------------------------------------------------------------ LoRA, merge, resume
@@ -194,16 +211,14 @@ def test_lora_merge_gives_the_same_greedy_output(
     unmerged = PeftModel.from_pretrained(common.load_causal_lm(tiny_base), adapter).eval()
     full = common.load_causal_lm(merged).eval()
     differs = False
-    for question, _ in PLANS:
-        ids = tokenizer(
-            render(tokenizer, short_prompt(question)), return_tensors="pt", add_special_tokens=False
-        )
+    for row in common.read_jsonl(training_data / "prompts.jsonl"):
+        ids = tokenizer(render(tokenizer, row["prompt"]), return_tensors="pt", add_special_tokens=False)
         kwargs = {"max_new_tokens": 8, "do_sample": False, "pad_token_id": tokenizer.pad_token_id}
         with torch.inference_mode():
             a = unmerged.generate(**ids, **kwargs)
             b = full.generate(**ids, **kwargs)
             differs |= not torch.equal(base.generate(**ids, **kwargs), b)
-        assert torch.equal(a, b), question
+        assert torch.equal(a, b), row["question"]
     assert differs, "the adapter changed nothing: the comparison would prove nothing"
 
 
@@ -263,13 +278,63 @@ def test_cli_reports_config_errors_and_has_help() -> None:
     assert runner.invoke(app, ["model", "merge", "--help"]).exit_code == 0
 
 
-def test_sft_prompt_is_the_serving_prompt(tiny_base: Path) -> None:
+def test_sft_prompt_is_the_serving_prompt(tiny_base: Path, training_data: Path) -> None:
     tokenizer = common.load_tokenizer(tiny_base)
-    messages = [*short_prompt("今年药占比"), {"role": "assistant", "content": plan_text(PLANS[0][1])}]
-    example = common.sft_example(tokenizer, {"messages": messages})
-    assert example["prompt"] == render(tokenizer, messages[:-1], add_generation_prompt=True)
+    row = common.read_jsonl(training_data / "sft.jsonl")[0]
+    example = common.sft_example(tokenizer, row)
+    assert example["prompt"] == render(tokenizer, row["messages"][:-1], add_generation_prompt=True)
     assert example["prompt"].endswith("<|im_start|>assistant\n")
-    assert parse_plan(example["completion"]) is not None and example["completion"].endswith("<|im_end|>")
+    assert example["completion"].endswith("<|im_end|>")
+    assert compact_object(example["completion"].removesuffix("<|im_end|>"))["intent"] == "figure"
+
+
+def test_shared_prefix_loss_is_the_plain_loss(tiny_base: Path, training_data: Path) -> None:
+    """The system prompt run once for the batch gives the same loss as every row run whole."""
+    import torch
+
+    from training.stages.prefix import shared_prefix_ids, shared_prefix_loss
+
+    tokenizer = common.load_tokenizer(tiny_base)
+    model = common.load_causal_lm(tiny_base).eval()
+    rows = common.read_jsonl(training_data / "sft.jsonl")[:3]
+    prefix = shared_prefix_ids(tokenizer, rows[0]["messages"][:1])
+    encoded = []
+    for row in rows:
+        example = common.sft_example(tokenizer, row)
+        prompt = tokenizer(example["prompt"], add_special_tokens=False)["input_ids"]
+        full = tokenizer(example["prompt"] + example["completion"], add_special_tokens=False)["input_ids"]
+        assert full[: len(prefix)] == prefix and full[: len(prompt)] == prompt
+        encoded.append((full, [-100] * len(prompt) + full[len(prompt) :]))
+    width = max(len(ids) for ids, _ in encoded)
+    ids = torch.tensor([f + [0] * (width - len(f)) for f, _ in encoded])
+    labels = torch.tensor([lab + [-100] * (width - len(lab)) for _, lab in encoded])
+    mask = torch.tensor([[1] * len(f) + [0] * (width - len(f)) for f, _ in encoded])
+    with torch.no_grad():
+        plain = model(input_ids=ids, attention_mask=mask, labels=labels).loss
+        cached, _, target = shared_prefix_loss(model, ids, mask, labels, len(prefix))
+    assert len(target) == int((labels[:, 1:] != -100).sum())
+    assert torch.allclose(plain, cached, atol=1e-4), (plain, cached)
+
+
+def test_dtype_follows_the_hardware_and_the_lora(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from serving.planner.llm import backends
+
+    monkeypatch.setattr(common, "use_cuda", lambda: False)
+    monkeypatch.setattr(backends, "cpu_supports_bf16", lambda: True)
+    assert common.choose_dtype("auto", lora=True) == torch.bfloat16
+    assert common.choose_dtype("auto", lora=False) == torch.float32  # full fine-tuning stays fp32
+    assert common.choose_dtype("float32", lora=True) == torch.float32
+    monkeypatch.setattr(backends, "cpu_supports_bf16", lambda: False)
+    assert common.choose_dtype("auto", lora=True) == torch.float32
+
+
+def test_trainer_args_say_gradient_checkpointing(tmp_path: Path) -> None:
+    from trl import SFTConfig
+
+    cfg = load_config(Path("training/configs/planner/sft.yaml"))
+    assert common.trainer_args(SFTConfig, cfg, tmp_path).gradient_checkpointing is False
 
 
 def test_a_lora_sft_adapter_loads_under_a_score_head(

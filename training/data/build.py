@@ -1,9 +1,13 @@
-"""Build every training file of issue #5 in one pass: pt, sft, rm, prompts and a report.
+"""Build every training file of issues #5 and #13 in one pass: pt, sft, rm, prompts and a report.
 
-Deterministic for a seed: one ``random.Random`` per file (derived from the seed), items generated
-in order, nothing depending on time or on set iteration order. The report records the counts per
-category, the eval overlap (0 after dropping collisions) and how often the rules planner agrees
-with the gold plans (a QA figure for the generator, not a filter).
+Plan conversations are in the LLM parser's form (training/data/conversations.py): the serving
+pipeline maps each question, ``LLMParser.request`` writes the messages and the target is the gold
+plan in compact form; a dialogue gives one conversation per turn, each with the earlier turns and
+their gold plans as history. Deterministic for a seed: one ``random.Random`` per file (derived from
+the seed), items generated in order, nothing depending on time or on set iteration order. The
+report records per category how many turns encode (the rest, with the reason and the value the
+candidates lacked, point at mappers to fix), the eval overlap (0 after dropping collisions) and how
+often the rules pipeline agrees with the gold plans (a QA figure for the generator, not a filter).
 """
 
 from __future__ import annotations
@@ -12,20 +16,22 @@ import json
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from evals.planner import slots
 from indicators import Catalog, Warehouse
+from retrieval.embeddings import Embedder
 from serving.assistant.executor import Executor
-from serving.planner.llm.prompt import PromptBuilder, PromptStyle
 from serving.planner.rules import RulesPlanner
 from training.data import overlap, pt, rm, sft
+from training.data.conversations import Encoded, EncodeStats, ParserView, previous_turns
 from training.data.prompts import prompt_record
-from training.data.questions import QuestionGenerator
+from training.data.questions import Item, QuestionGenerator
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Turned = tuple[Item, str, tuple, Any, Encoded]  # item, question, history, gold plan, encoded turn
 
 
 def build_all(
@@ -39,29 +45,33 @@ def build_all(
     prompts_size: int = 300,
     seed: int = 0,
     extra_text_dirs: Iterable[Path] = (),
-    prompt_style: PromptStyle = "compact",
     corpus_dirs: Iterable[Path] | None = None,
     report_months: int = 36,
+    embedder: Embedder | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Write pt.jsonl, sft.jsonl, rm.jsonl, prompts.jsonl, report.json and report.md under ``out_dir``.
 
     Args:
         kb: a ``KnowledgeBase`` for policy results in answer examples; without one, plans that
-            search the policies get no answer example (there would be nothing to cite).
-        sft_size: question → plan conversations; ``answer_size`` (default a fifth of it) answer examples.
-        prompt_style: the system prompt of the plan conversations (``compact`` for fine-tuning).
+            search the policies get no answer example (there would be nothing to cite). Its
+            embedding model also serves the pipeline's embedding mapper, as at serving time.
+        sft_size: generated items for plan conversations (a dialogue is one item and gives one
+            conversation per turn); ``answer_size`` (default a fifth of it) answer examples.
+        embedder: the embedding mapper's model when no ``kb`` is given (None: no embedding mapper;
+            the data then matches a server without a knowledge base).
     """
     started = time.perf_counter()
     step = progress or (lambda stage, done, total: None)
     out_dir.mkdir(parents=True, exist_ok=True)
     answer_size = sft_size // 5 if answer_size is None else answer_size
-    builder = _builder(catalog, warehouse, prompt_style)
+    embedder = embedder or (kb.embedder if kb is not None else None)
+    view = ParserView(catalog, warehouse, embedder)
     banned = overlap.eval_questions()
     report: dict[str, Any] = {
         "seed": seed,
-        "prompt_style": prompt_style,
         "as_of": warehouse.as_of.isoformat(),
+        "embedding_mapper": embedder is not None,
     }
 
     # --- questions: SFT first, then RM and prompts banned from repeating SFT's questions
@@ -74,11 +84,13 @@ def build_all(
     rm_items = rm_gen.generate(rm_size * 2, banned=banned)
     step("questions", 2, 3)
     prompt_gen = QuestionGenerator(catalog, warehouse, seed + 2)
-    prompt_items = prompt_gen.generate(prompts_size, banned=banned | sft_keys)
+    prompt_items = prompt_gen.generate(prompts_size * 2, banned=banned | sft_keys)
     step("questions", 3, 3)
 
-    # --- SFT: plans, then answers for a sample of the plans that call tools
-    sft_rows = [sft.plan_example(builder, it) for it in sft_items]
+    # --- SFT: one plan conversation per turn, then answers for a sample of the plans that call tools
+    stats = EncodeStats()
+    sft_turns = list(_turns(view, sft_items, stats, step, "sft"))
+    sft_rows = [sft.plan_example(enc, q, h, gold, _tags(it, q)) for it, q, h, gold, enc in sft_turns]
     executor = Executor(warehouse, catalog, kb)
     rng = random.Random(seed + 3)
     answerable = [
@@ -100,22 +112,19 @@ def build_all(
         step("answers", len(answers), answer_size)
     sft_rows += [row for _, row, _ in answers]
 
-    # --- RM: plan pairs from the RM questions, answer pairs from the answer examples
+    # --- RM: compact plan pairs from the RM questions, answer pairs from the answer examples
     rm_rng = random.Random(seed + 4)
-    corrupter = rm.PlanCorrupter(catalog, sft_gen.departments, sft_gen.periods, rm_rng)
+    corrupter = rm.CompactCorrupter(view, rm_rng)
     rm_rows: list[dict[str, Any]] = []
     answer_share = rm_size // 4 if answers else 0
-    for it in rm_items:
+    for _, q, h, gold, enc in _turns(view, rm_items, EncodeStats(), step, "rm"):
         if len(rm_rows) >= rm_size - answer_share:
             break
-        kinds = corrupter.applicable(it.plan)
-        if not kinds:
-            continue
-        kind = rm_rng.choice(kinds)
-        wrong = corrupter.corrupt(it.plan, kind)
-        if wrong is not None:
-            rm_rows.append(rm.plan_pair(builder, it, wrong, kind))
-        step("rm", len(rm_rows), rm_size)
+        for kind in corrupter.order(enc.target, enc.choices):
+            wrong = corrupter.corrupt(enc, gold, kind)
+            if wrong is not None:
+                rm_rows.append(rm.plan_pair(enc, wrong, kind, sft.turn_record(q, h, gold)))
+                break
     for _, row, results in answers:
         if len(rm_rows) >= rm_size:
             break
@@ -126,8 +135,14 @@ def build_all(
                 rm_rows.append(rm.answer_pair(row["messages"][:-1], chosen, wrong, kind))
                 break
 
-    # --- prompts
-    prompt_rows = [prompt_record(builder, it) for it in prompt_items]
+    # --- prompts: the last turn of each item only (its history is gold), encodable ones
+    prompt_rows = []
+    for it in prompt_items:
+        if len(prompt_rows) >= prompts_size:
+            break
+        enc = view.encode(it.question, it.history, it.plan)
+        if isinstance(enc, Encoded):
+            prompt_rows.append(prompt_record(enc, it.question, it.history, it.plan, _tags(it, it.question)))
 
     # --- PT
     corpus = list(corpus_dirs) if corpus_dirs is not None else [_shipped_corpus()]
@@ -158,21 +173,28 @@ def build_all(
     for name, rows in (("pt", pt_rows), ("sft", sft_rows), ("rm", rm_rows), ("prompts", prompt_rows)):
         _write_jsonl(out_dir / f"{name}.jsonl", rows)
 
-    rules = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
-    agree = sum(slots(rules.plan(it.question, it.history)) == slots(it.plan) for it in sft_items)
+    rules = RulesPlanner(
+        catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start, embedder=embedder
+    )
+    agree = sum(slots(rules.plan(q, h)) == slots(gold) for _, q, h, gold, _ in sft_turns)
+    plan_rows = [r for r in sft_rows if r["kind"] == "plan"]
     report.update(
         {
             "counts": {
                 "pt": len(pt_rows),
                 "sft": len(sft_rows),
+                "sft_plan": len(plan_rows),
                 "rm": len(rm_rows),
                 "prompts": len(prompt_rows),
             },
-            "sft_plan_categories": dict(sorted(Counter(it.category for it in sft_items).items())),
+            "sft_items": len(sft_items),
+            "sft_plan_categories": dict(sorted(Counter(_category(r) for r in plan_rows).items())),
+            "sft_multi_turn": sum(bool(r["history"]) for r in plan_rows),
+            "encoding": stats.as_dict(),
             "sft_answers": len(answers),
             "sft_answers_dropped_digest": dropped_answers,
             "rm_corruptions": dict(sorted(Counter(r["corruption"] for r in rm_rows).items())),
-            "prompts_categories": dict(sorted(Counter(it.category for it in prompt_items).items())),
+            "prompts_categories": dict(sorted(Counter(_category(r) for r in prompt_rows).items())),
             "pt_sources": dict(sorted(Counter(r["source"].split(":")[0] for r in pt_rows).items())),
             "pt_characters": sum(len(r["text"]) for r in pt_rows),
             "generator": {
@@ -185,8 +207,8 @@ def build_all(
             },
             "eval_overlap": final_overlap,
             "prompts_sft_overlap": len(prompt_keys & sft_keys),
-            "rules_agreement": round(agree / max(len(sft_items), 1), 4),
-            "system_prompt_chars": len(builder.system_prompt),
+            "rules_agreement": round(agree / max(len(sft_turns), 1), 4),
+            "system_prompt_chars": len(view.system_prompt),
             "build_seconds": round(time.perf_counter() - started, 1),
         }
     )
@@ -197,10 +219,33 @@ def build_all(
     return report
 
 
-def _builder(catalog: Catalog, warehouse: Warehouse, style: PromptStyle) -> PromptBuilder:
-    # the same dimension names LLMPlanner gives its builder, so the full style matches serving too
-    names = {d: [m.name for m in ms] for d, ms in warehouse.dimensions.members.items() if d != "doctor"}
-    return PromptBuilder(catalog, warehouse.as_of, warehouse.data_start, names, style=style)
+def _turns(
+    view: ParserView, items: list[Item], stats: EncodeStats, step: Progress, stage: str
+) -> Iterator[Turned]:
+    """Every turn of every item in the parser's form (earlier turns first), each once; the turns
+    that cannot be expressed are counted in ``stats`` by category and reason."""
+    seen: set[str] = set()
+    for n, it in enumerate(items, 1):
+        for q, h, gold in [*previous_turns(it.history), (it.question, it.history, it.plan)]:
+            key = overlap.normalise(" / ".join([*(t.question for t in h), q]))
+            if key in seen:
+                continue
+            seen.add(key)
+            enc = view.encode(q, h, gold)
+            stats.add(it.category if q == it.question and h == it.history else f"{it.category}:earlier", enc)
+            if isinstance(enc, Encoded):
+                yield it, q, h, gold, enc
+        if n % 50 == 0:
+            step(f"{stage} turns", n, len(items))
+
+
+def _tags(item: Item, question: str) -> list[str]:
+    return [*item.tags] if question == item.question else [f"category:{item.category}", "turn:earlier"]
+
+
+def _category(row: dict[str, Any]) -> str:
+    category = next((t.split(":", 1)[1] for t in row["tags"] if t.startswith("category:")), "?")
+    return f"{category}:earlier" if "turn:earlier" in row["tags"] else category
 
 
 def _searches_policy(plan: Any) -> bool:
@@ -220,18 +265,35 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _markdown(report: dict[str, Any]) -> str:
-    lines = [f"# Training data (seed {report['seed']}, prompt style {report['prompt_style']})", ""]
+    enc = report["encoding"]
+    lines = [f"# Training data (seed {report['seed']}, as-of {report['as_of']})", ""]
     lines += [f"- {k}: {v}" for k, v in report["counts"].items()]
     lines += [
+        f"- generated items: {report['sft_items']}; multi-turn conversations: {report['sft_multi_turn']}",
+        f"- turns encoded in compact form: {enc['encoded_share']:.1%}",
+        f"- embedding mapper: {'yes' if report['embedding_mapper'] else 'no'}",
         f"- answer examples: {report['sft_answers']}",
         f"- eval overlap: {report['eval_overlap']} (collisions dropped while generating: "
         f"{report['generator']['eval_collisions_dropped']})",
         f"- prompts ∩ SFT questions: {report['prompts_sft_overlap']}",
-        f"- rules planner agrees with the gold plans: {report['rules_agreement']:.1%}",
+        f"- rules pipeline agrees with the gold plans: {report['rules_agreement']:.1%}",
         f"- build time: {report['build_seconds']} s",
         "",
-        "## SFT plan categories",
-        *[f"- {k}: {v}" for k, v in report["sft_plan_categories"].items()],
+        "## SFT turns per category: tried, encoded",
+        "",
+        "| category | tried | encoded | share |",
+        "|---|---|---|---|",
+        *[
+            f"| {c} | {v['tried']} | {v['encoded']} | {v['share']:.0%} |"
+            for c, v in enc["per_category"].items()
+        ],
+        "",
+        "## Turns the candidates cannot express (most frequent first)",
+        "",
+        *[
+            f"- {m['category']} / {m['reason']}: {m['count']} — {', '.join(m['top'])}"
+            for m in enc["not_encoded"]
+        ],
         "",
         "## RM corruptions",
         *[f"- {k}: {v}" for k, v in report["rm_corruptions"].items()],

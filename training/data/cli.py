@@ -1,8 +1,9 @@
-"""`opsbrain train data`: build the training files of issue #5 (pt, sft, rm, prompts, report).
+"""`opsbrain train data`: build the training files (pt, sft, rm, prompts, report).
 
 Example::
 
     opsbrain train data --out data/training --sft 2000 --rm 600 --prompts 300 --seed 0
+    opsbrain train data --out data/training-planner --sft 2400 --answers 0   # plan conversations only
 """
 
 from __future__ import annotations
@@ -20,18 +21,24 @@ def register(app: typer.Typer) -> None:
 
 def data(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("data/training"),
-    sft: Annotated[int, typer.Option(help="question → plan conversations (answers: a fifth more)")] = 2000,
+    sft: Annotated[
+        int, typer.Option(help="generated items → plan conversations, one per turn (answers: a fifth more)")
+    ] = 2000,
+    answers: Annotated[
+        int | None, typer.Option(help="tool results → answer examples (default: a fifth of --sft)")
+    ] = None,
     rm: Annotated[int, typer.Option(help="preference pairs")] = 600,
     prompts: Annotated[int, typer.Option(help="PPO/GRPO prompts, disjoint from SFT")] = 300,
     seed: Annotated[int, typer.Option(help="same seed, same files")] = 0,
     text_dir: Annotated[
         list[Path] | None, typer.Option(help="extra *.txt / *.jsonl (text field) for PT")
     ] = None,
-    prompt_style: Annotated[
-        str, typer.Option(help="system prompt of the plan conversations: compact|full")
-    ] = "compact",
     with_kb: Annotated[
-        bool, typer.Option(help="open the policy knowledge base for cited answer examples")
+        bool,
+        typer.Option(
+            help="open the policy knowledge base: cited answer examples, and its embedding model for "
+            "the pipeline's embedding mapper (as the server has it)"
+        ),
     ] = True,
 ) -> None:
     """Generate pt.jsonl, sft.jsonl, rm.jsonl, prompts.jsonl and report.json/report.md."""
@@ -42,8 +49,6 @@ def data(
     from opsbrain.settings import Settings
     from training.data.build import build_all
 
-    if prompt_style not in ("compact", "full"):
-        raise typer.BadParameter("--prompt-style must be compact or full")
     config = Settings()
     warehouse = Warehouse(config.demo_warehouse_path)
     kb = _knowledge_base(config) if with_kb else None
@@ -63,11 +68,11 @@ def data(
             default_catalog(),
             kb=kb,
             sft_size=sft,
+            answer_size=answers,
             rm_size=rm,
             prompts_size=prompts,
             seed=seed,
             extra_text_dirs=text_dir or [],
-            prompt_style=prompt_style,  # type: ignore[arg-type]
             progress=step,
         )
     typer.echo((out / "report.md").read_text(encoding="utf-8"))

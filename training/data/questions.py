@@ -13,20 +13,17 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from indicators import Catalog, Filters, Indicator, IndicatorError, IndicatorQuery, Ranking, Warehouse
+from indicators import Catalog, Indicator, IndicatorError, IndicatorQuery, Ranking, Warehouse
 from indicators.errors import UnknownIndicatorError
 from indicators.matching import close_matches
 from serving.tools import (
     PLAN_ADAPTER,
     Clarification,
-    ExplainIndicatorArgs,
-    ExplainIndicatorCall,
     ListDimensionValuesArgs,
     ListDimensionValuesCall,
     ListIndicatorsArgs,
@@ -34,10 +31,10 @@ from serving.tools import (
     Plan,
     QueryIndicatorCall,
     Refusal,
-    SearchPolicyArgs,
-    SearchPolicyCall,
-    Turn,
 )
+from training.data.everyday import EverydayQuestions
+from training.data.followups import FollowUpQuestions
+from training.data.items import Item, Scope, explain, policy
 from training.data.overlap import normalise
 from training.data.periods import Period, periods
 
@@ -67,33 +64,22 @@ CATEGORIES: dict[str, float] = {
     "clarify_unknown": 2,
     "refusal": 5,
     "english": 4,
-    "follow_up": 12,
+    "follow_up": 10,
+    # everyday wording (issue #13)
+    "formula": 6,
+    "plain": 8,
+    "plain_ranking": 3,
+    "dept_short": 4,
+    "compare_words": 6,
+    "follow_switch": 7,
+    "follow_breakdown": 3,
+    "dialogue": 5,
+    "policy_fact": 3,
+    "not_available_family": 2,
 }
 
 
-@dataclass(frozen=True)
-class Item:
-    question: str
-    plan: Plan
-    history: tuple[Turn, ...] = ()
-    tags: tuple[str, ...] = ()
-    category: str = ""
-
-    @property
-    def questions(self) -> list[str]:
-        return [t.question for t in self.history] + [self.question]
-
-
-@dataclass
-class Scope:
-    """Who a figure is about: the words in the question and the filters of the plan."""
-
-    text: str
-    filters: dict[str, list[str]] = field(default_factory=dict)
-    dimension: str = ""  # the dimension the filter uses ("" = the whole hospital)
-
-
-class QuestionGenerator:
+class QuestionGenerator(EverydayQuestions, FollowUpQuestions):
     """Draws items of each category with one ``random.Random``: the same seed, the same items."""
 
     def __init__(self, catalog: Catalog, warehouse: Warehouse, seed: int = 0) -> None:
@@ -126,10 +112,19 @@ class QuestionGenerator:
         ]
         self.groups = _department_groups(aliases.get("department_groups", {}), members["department"])
         self.generic = _generic_words(catalog, warehouse)
+        known = set(self.departments)
+        self.short_forms = {
+            short: name for short, name in self.phrasings["department_short_forms"].items() if name in known
+        }
         self.english_departments = {
             name: [a for a in aliases.get("department", {}).get(name, []) if a.isascii()]
             for name in self.departments
         }
+        self.formula_indicators = [
+            i
+            for i in self.indicators
+            if i.kind == "ratio" and i.unit in ("%", "比值") and i.versions and "增幅" not in i.name
+        ]
         self._checked: dict[str, bool] = {}
         self.stats: Counter[str] = Counter()
 
@@ -217,8 +212,7 @@ class QuestionGenerator:
             return Scope("全院")
         if kind == "department":
             name = self.rng.choice(self.departments)
-            said = self.rng.choice([name, name, *self.dept_aliases.get(name, [])])
-            return Scope(said, {"department": [name]}, "department")
+            return Scope(self._say_department(name), {"department": [name]}, "department")
         if kind == "campus":
             name = self.rng.choice(list(self.campus_aliases))
             said = self.rng.choice([name, name, *self.campus_aliases[name]])
@@ -230,6 +224,13 @@ class QuestionGenerator:
             name, _ = self.rng.choice(self.doctors)
             return Scope(f"{name}医生", {"doctor": [name]}, "doctor")
         return Scope("")
+
+    def _say_department(self, name: str) -> str:
+        """The standard name, an alias, or now and then a short form (肾内, 心外)."""
+        shorts = [s for s, n in self.short_forms.items() if n == name]
+        if shorts and self.rng.random() < 0.2:
+            return self.rng.choice(shorts)
+        return self.rng.choice([name, name, *self.dept_aliases.get(name, [])])
 
     def query(
         self,
@@ -375,7 +376,7 @@ class QuestionGenerator:
                 f"{when}的{said}是多少，这个指标怎么计算",
             ]
         )
-        plan = Plan(calls=[self.query([ind.name], period), _explain(ind.name)])
+        plan = Plan(calls=[self.query([ind.name], period), explain(ind.name)])
         return Item(text, plan, tags=("tool:explain_indicator",))
 
     def _figure_policy(self) -> Item:
@@ -390,7 +391,7 @@ class QuestionGenerator:
                 f"{scope.text}{when}{said}符合要求吗",
             ]
         )
-        plan = Plan(calls=[self.query([ind.name], period, scope), _policy(f"{ind.name} 要求")])
+        plan = Plan(calls=[self.query([ind.name], period, scope), policy(f"{ind.name} 要求")])
         return Item(text, plan, tags=("tool:search_policy",))
 
     def _targeted_indicator(self) -> Indicator:
@@ -409,7 +410,7 @@ class QuestionGenerator:
                 (f"哪个文件规定了{said}的要求", f"{ind.name} 要求 文件"),
             ]
         )
-        return Item(text, Plan(calls=[_policy(query)]), tags=("tool:search_policy",))
+        return Item(text, Plan(calls=[policy(query)]), tags=("tool:search_policy",))
 
     def _explain(self) -> Item:
         ind = self._indicator()
@@ -417,14 +418,14 @@ class QuestionGenerator:
         text = self.rng.choice(
             [f"{said}怎么算", f"{said}的口径是什么", f"{said}的定义", f"{said}是什么意思，公式是什么"]
         )
-        return Item(text, Plan(calls=[_explain(ind.name)]), tags=("tool:explain_indicator",))
+        return Item(text, Plan(calls=[explain(ind.name)]), tags=("tool:explain_indicator",))
 
     def _not_available(self) -> Item:
         ind = self.rng.choice(self.unavailable)
         said = self.rng.choice([ind.name, *[a for a in ind.aliases if not a.isascii()]])
         _, when = self._period()
         text = self.rng.choice([f"{when}{said}是多少", f"{when}{said}怎么样", f"查一下{said}"])
-        return Item(text, Plan(calls=[_explain(ind.name)]), tags=("not_available",))
+        return Item(text, Plan(calls=[explain(ind.name)]), tags=("not_available",))
 
     def _list(self) -> Item:
         if self.rng.random() < 0.5:
@@ -501,7 +502,9 @@ class QuestionGenerator:
         dept = self.rng.choice(self.departments)
         doctor, _ = self.rng.choice(self.doctors)
         campus = self.rng.choice(list(self.campus_aliases))
-        text = self.rng.choice(entry["questions"]).format(department=dept, doctor=doctor, campus=campus)
+        extra = {"clinical_advice": "clinical_everyday", "out_of_scope": "off_topic_more"}.get(category)
+        questions = [*entry["questions"], *self.phrasings.get(extra, [])] if extra else entry["questions"]
+        text = self.rng.choice(questions).format(department=dept, doctor=doctor, campus=campus)
         plan = Plan(refusal=Refusal(category=category, message=entry["message"]))
         return Item(text, plan, tags=(f"refuse:{category}",))
 
@@ -512,7 +515,7 @@ class QuestionGenerator:
         name = ind.english_name
         kind = self.rng.choice(["figure", "yoy", "department", "explain"])
         if kind == "explain":
-            return Item(f"How is the {name} calculated?", Plan(calls=[_explain(ind.name)]), tags=("lang:en",))
+            return Item(f"How is the {name} calculated?", Plan(calls=[explain(ind.name)]), tags=("lang:en",))
         if kind == "department" and "department" in self.catalog.dimensions_of(ind):
             plan = Plan(calls=[self.query([ind.name], period, group_by=["department"])])
             return Item(f"{name} by department {when}", plan, tags=("lang:en",))
@@ -521,120 +524,6 @@ class QuestionGenerator:
             return Item(f"What was the {name} {when}, and the year-on-year change?", plan, tags=("lang:en",))
         plan = Plan(calls=[self.query([ind.name], period)])
         return Item(f"What was the {name} {when}?", plan, tags=("lang:en",))
-
-    # ------------------------------------------------------------------ follow-ups
-    def _follow_up(self) -> Item | None:
-        kind = self.rng.choice(
-            [
-                "yoy",
-                "by_department",
-                "last_year",
-                "department",
-                "replace",
-                "whole",
-                "add",
-                "after_explain",
-                "clarified",
-            ]
-        )
-        if kind == "clarified":
-            return self._clarified()
-        ind = self._indicator("department")
-        period, when = self._period()
-        scope = Scope("")
-        if kind in ("department", "whole") or self.rng.random() < 0.3:
-            dept = self.rng.choice(self.departments)
-            scope = Scope(dept, {"department": [dept]}, "department")
-        first_q = self._figure_text(when, scope, self._say(ind))
-        first = self.query([ind.name], period, scope)
-        if kind == "after_explain":
-            turn = Turn(question=f"{self._say(ind)}怎么算", plan=Plan(calls=[_explain(ind.name)]))
-            return Item(
-                "那去年是多少",
-                Plan(calls=[self.query([ind.name], self.last_year)]),
-                (turn,),
-                ("multi-turn", "follow:after_explain"),
-            )
-        args = first.arguments
-        follow: tuple[str, IndicatorQuery] | None = None
-        if kind == "yoy":
-            follow = (
-                self.rng.choice(["同比呢", "和去年比呢", "同比变化呢"]),
-                args.model_copy(update={"compare": ["yoy"]}),
-            )
-        elif kind == "by_department" and not scope.filters:
-            follow = (
-                self.rng.choice(["按科室看", "分科室呢", "各科室呢"]),
-                args.model_copy(update={"group_by": ["department"]}),
-            )
-        elif kind == "last_year" and period.tag != "去年":
-            y = self.last_year
-            follow = (
-                self.rng.choice(["那去年呢", "去年呢", "上一年呢"]),
-                args.model_copy(update={"start": y.start, "end": y.end}),
-            )
-        elif kind == "department" and scope.filters:
-            other = self.rng.choice([d for d in self.departments if d != scope.filters["department"][0]])
-            said = self.rng.choice([other, *self.dept_aliases.get(other, [])])
-            follow = (
-                f"{said}呢",
-                args.model_copy(update={"filters": args.filters.model_copy(update={"department": [other]})}),
-            )
-        elif kind == "whole" and scope.filters:
-            follow = (self.rng.choice(["全院的呢", "全院呢"]), args.model_copy(update={"filters": Filters()}))
-        elif kind == "replace":
-            other = self.rng.choice([i for i in self.indicators if i.name != ind.name])
-            follow = (f"换成{self._say(other)}", args.model_copy(update={"indicators": [other.name]}))
-        elif kind == "add":
-            other = self.rng.choice([i for i in self.indicators if i.name != ind.name])
-            verb = self.rng.choice(["也看", "加上", "和{}一起看"])
-            text = verb.format(self._say(other)) if "{}" in verb else f"{verb}{self._say(other)}"
-            follow = (text, args.model_copy(update={"indicators": [ind.name, other.name]}))
-        if follow is None:
-            return None
-        text, query = follow
-        query = IndicatorQuery.model_validate(query.model_dump())  # re-validate the updated copy
-        turn = Turn(question=first_q, plan=Plan(calls=[first]))
-        return Item(
-            text, Plan(calls=[QueryIndicatorCall(arguments=query)]), (turn,), ("multi-turn", f"follow:{kind}")
-        )
-
-    def _clarified(self) -> Item | None:
-        """A department group asked about, and answered: the plan is the first question's, completed."""
-        first = self._clarify_department()
-        if first is None or first.plan.clarification is None:
-            return None
-        options = first.plan.clarification.options
-        chosen = self.rng.choice(options)
-        # rebuild the first question's query with the chosen department (same indicator and period)
-        ind, period = self._parse_back(first.question)
-        if ind is None or period is None:
-            return None
-        plan = Plan(
-            calls=[self.query([ind.name], period, Scope(chosen, {"department": [chosen]}, "department"))]
-        )
-        said = self.rng.choice([chosen, *self.dept_aliases.get(chosen, [])])
-        return Item(
-            said, plan, (Turn(question=first.question, plan=first.plan),), ("multi-turn", "follow:clarified")
-        )
-
-    def _parse_back(self, question: str) -> tuple[Indicator | None, Period | None]:
-        # the generator wrote the question, so the longest name and period words in it are its own
-        labels = sorted(
-            ((label, i) for i in self.indicators for label in (i.name, *i.aliases)), key=lambda x: -len(x[0])
-        )
-        ind = next((i for label, i in labels if label in question), None)
-        words = sorted(((w, p) for p in self.plain_periods for w in p.words if w), key=lambda x: -len(x[0]))
-        period = next((p for w, p in words if w in question), self.ytd)
-        return ind, period
-
-
-def _explain(name: str) -> ExplainIndicatorCall:
-    return ExplainIndicatorCall(arguments=ExplainIndicatorArgs(indicator=name))
-
-
-def _policy(query: str) -> SearchPolicyCall:
-    return SearchPolicyCall(arguments=SearchPolicyArgs(query=query, k=3))
 
 
 def _department_groups(config: dict[str, Any], departments: list) -> dict[str, list[str]]:

@@ -1,118 +1,167 @@
-"""Preference pairs: a correct plan (or answer) against one realistic mistake, tagged by kind.
+"""Preference pairs: the gold compact plan (or answer) against one realistic mistake, tagged by kind.
 
-The mistakes are the ones a planner makes in practice: a neighbouring period, a sibling indicator
-(same unit, similar name), another department, a dropped 同比, a dropped policy search. For answers:
-a figure changed by a few per cent (an invented number: ``check_numbers`` must reject it) and the
-citation paragraph left out. A pair is kept only when the corruption really changes the plan's
-slots (or the answer's text), so the reward model never learns to separate equal things.
+Plan mistakes are made in the compact form the model writes, among the question's own candidates,
+the way a parser errs in practice: another indicator of the candidates, another time reference, a
+comparison dropped or added, a breakdown or a filter dropped, another intent (a figure read as a
+definition, a policy question answered with a figure, a refusal missed). A pair is kept only when
+the rejected object still decodes into a plan for the question (``compact.decode``) and that plan's
+slots differ from the gold's, so the reward model never learns to separate equal things. For
+answers: a figure changed by a few per cent (an invented number: ``check_numbers`` must reject it)
+and the citation paragraph left out.
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable
 from typing import Any
 
 from evals.planner import slots
-from indicators import Catalog, Indicator, IndicatorQuery
 from serving.assistant.composer import _NUMBER, UnsupportedNumberError, check_numbers
 from serving.assistant.executor import ToolResult
-from serving.planner.llm.prompt import PromptBuilder, plan_to_text
-from serving.tools import Plan, QueryIndicatorCall, SearchPolicyCall
-from training.data.periods import Period
-from training.data.questions import Item
+from serving.planner.llm import compact
+from serving.planner.llm.prompt import to_text
+from serving.tools import Plan
+from training.data.conversations import Encoded, ParserView
 
 PLAN_CORRUPTIONS = (
-    "wrong_period",
     "wrong_indicator",
-    "wrong_department",
+    "wrong_time",
     "missing_comparison",
-    "missing_policy",
+    "added_comparison",
+    "missing_breakdown",
+    "wrong_filter",
+    "wrong_rank",
+    "wrong_intent",
 )
 ANSWER_CORRUPTIONS = ("invented_number", "missing_citation")
 POLICY_HEADING = "相关政策与文件："
 
 
-class PlanCorrupter:
-    def __init__(
-        self, catalog: Catalog, departments: list[str], periods: list[Period], rng: random.Random
-    ) -> None:
-        self.catalog = catalog
-        self.departments = departments
-        self.periods = [p for p in periods if not p.group_by]
-        self.rng = rng
-        self.active = [i for i in catalog.indicators.values() if i.status == "active"]
+class CompactCorrupter:
+    """One mistake of a kind in a compact plan, chosen among the question's candidates."""
 
-    def applicable(self, plan: Plan) -> list[str]:
-        queries = [c.arguments for c in plan.indicator_calls]
-        kinds = []
-        if queries:
-            kinds += ["wrong_period", "wrong_indicator"]
-            if any(q.filters.department for q in queries):
-                kinds.append("wrong_department")
-            if any(q.compare for q in queries):
-                kinds.append("missing_comparison")
-        if queries and any(isinstance(c, SearchPolicyCall) for c in plan.calls):
-            kinds.append("missing_policy")
+    def __init__(self, view: ParserView, rng: random.Random) -> None:
+        self.view = view
+        self.rng = rng
+
+    def applicable(self, target: dict[str, Any], c: compact.Choices) -> list[str]:
+        intent = target["intent"]
+        if intent not in compact.FIGURE_INTENTS:
+            return ["wrong_intent"]
+        kinds = ["wrong_intent", "added_comparison" if not target["compare"] else "missing_comparison"]
+        if len(c.indicators) > 1:
+            kinds.append("wrong_indicator")
+        if len(set(c.times.values())) > 1:
+            kinds.append("wrong_time")
+        if target["group_by"]:
+            kinds.append("missing_breakdown")
+        if target["filters"] or c.filters:
+            kinds.append("wrong_filter")
+        if target["rank"] != "none":
+            kinds.append("wrong_rank")
         return kinds
 
-    def corrupt(self, plan: Plan, kind: str) -> Plan | None:
-        """The plan with one mistake of ``kind``, or None when it would not change the slots."""
-        if kind == "missing_policy":
-            wrong = Plan(calls=[c for c in plan.calls if not isinstance(c, SearchPolicyCall)])
-        else:
-            change: Callable[[IndicatorQuery], dict[str, Any]] = getattr(self, f"_{kind}")
-            first = next(i for i, c in enumerate(plan.calls) if isinstance(c, QueryIndicatorCall))
-            args = plan.calls[first].arguments
-            update = change(args)
-            if not update:
-                return None
-            calls = list(plan.calls)
-            calls[first] = QueryIndicatorCall(
-                arguments=IndicatorQuery.model_validate({**args.model_dump(), **update})
+    def order(self, target: dict[str, Any], c: compact.Choices) -> list[str]:
+        """The applicable kinds in the order to try them: random, a wrong intent (always possible,
+        so it would crowd out the rest) mostly last."""
+        kinds = self.applicable(target, c)
+        self.rng.shuffle(kinds)
+        if len(kinds) > 1 and self.rng.random() < 0.75:
+            kinds.remove("wrong_intent")
+            kinds.append("wrong_intent")
+        return kinds
+
+    def corrupt(self, encoded: Encoded, gold: Plan, kind: str) -> dict[str, Any] | None:
+        """The target with one mistake, or None when it would not decode or not change the plan."""
+        wrong = getattr(self, f"_{kind}")(dict(encoded.target), encoded.choices)
+        if wrong is None or wrong == encoded.target:
+            return None
+        try:
+            plan = compact.decode(
+                wrong, encoded.ctx, encoded.reading, self.view.pipeline.intents, encoded.choices
             )
-            wrong = Plan(calls=calls)
-        return wrong if slots(wrong) != slots(plan) else None
+        except compact.CompactPlanError:
+            return None
+        return wrong if slots(plan) != slots(gold) else None
 
-    def _wrong_period(self, q: IndicatorQuery) -> dict[str, Any]:
-        others = [p for p in self.periods if (p.start, p.end) != (q.start, q.end)]
-        p = self.rng.choice(others)
-        return {"start": p.start, "end": p.end}
+    # ------------------------------------------------------------------ kinds
+    def _wrong_indicator(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any] | None:
+        names = [str(i).partition("@") for i in t["indicators"]]
+        others = [n for n in c.indicators if n not in {name for name, _, _ in names}]
+        if not others:
+            return None
+        at = self.rng.randrange(len(names))
+        _, sep, ref = names[at]
+        names[at] = (self.rng.choice(others[:4]), sep, ref)
+        return {**t, "indicators": ["".join(n) for n in names]}
 
-    def _wrong_indicator(self, q: IndicatorQuery) -> dict[str, Any]:
-        current = self.catalog.get(q.indicators[0])
-        sibling = sibling_of(current, self.active, self.rng)
-        if sibling is None or sibling.name in q.indicators:
-            return {}
-        return {"indicators": [sibling.name, *q.indicators[1:]]}
+    def _wrong_time(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any] | None:
+        others = [ref for ref, period in c.times.items() if period != c.times[t["time"]]]
+        return {**t, "time": self.rng.choice(others)} if others else None
 
-    def _wrong_department(self, q: IndicatorQuery) -> dict[str, Any]:
-        if not q.filters.department:
-            return {}
-        other = self.rng.choice([d for d in self.departments if d not in q.filters.department])
-        return {"filters": {**q.filters.model_dump(), "department": [other]}}
+    def _missing_comparison(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any]:
+        return {**t, "compare": []}
 
-    def _missing_comparison(self, q: IndicatorQuery) -> dict[str, Any]:
-        return {"compare": []} if q.compare else {}
+    def _added_comparison(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any]:
+        return {**t, "compare": [self.rng.choice(["yoy", "mom"])]}
+
+    def _missing_breakdown(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any]:
+        return {**t, "group_by": t["group_by"][:-1]}
+
+    def _wrong_filter(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any] | None:
+        if t["filters"] and self.rng.random() < 0.6:
+            return {**t, "filters": t["filters"][:-1]}
+        others = [f for f in c.filters if f not in t["filters"]]
+        return {**t, "filters": [*t["filters"][:3], self.rng.choice(others)]} if others else None
+
+    def _wrong_rank(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any]:
+        order, limit = re.fullmatch(r"(desc|asc)(\d+)", t["rank"]).groups()
+        flipped = f"{'asc' if order == 'desc' else 'desc'}{limit}"
+        return {**t, "rank": self.rng.choice([flipped, "none"])}
+
+    def _wrong_intent(self, t: dict[str, Any], c: compact.Choices) -> dict[str, Any] | None:
+        intent = t["intent"]
+        names = [str(i).partition("@")[0] for i in t.get("indicators", [])]
+        first = c.indicators[:1]
+        options: list[dict[str, Any]] = []
+        if intent in compact.FIGURE_INTENTS:
+            options.append({"intent": "definition", "indicators": list(dict.fromkeys(names))[:3]})
+            options += [{**t, "intent": i} for i in compact.FIGURE_INTENTS if i != intent]
+            options.append({"intent": "policy"})
+        elif first:  # a question that is no figure, answered with one
+            options.append(_figure(first[0], c))
+        if intent != "refuse":
+            options.append({"intent": "refuse", "category": "out_of_scope"})
+        if intent == "refuse":
+            options.append({"intent": "policy"})
+        if intent in ("definition", "not_available", "clarify", "catalog", "refuse"):
+            options.append({"intent": "policy"})
+        if intent == "policy" and c.indicators + c.unavailable:
+            options.append({"intent": "definition", "indicators": (c.indicators + c.unavailable)[:1]})
+        return self.rng.choice(options) if options else None
 
 
-def sibling_of(ind: Indicator, pool: list[Indicator], rng: random.Random) -> Indicator | None:
-    """An indicator easily confused with ``ind``: same unit, sharing most characters of the name."""
-    same_unit = [i for i in pool if i.unit == ind.unit and i.code != ind.code]
-    if not same_unit:
-        return None
-    shared = sorted(same_unit, key=lambda i: -len(set(i.name) & set(ind.name)))
-    return rng.choice(shared[:3])
-
-
-def plan_pair(builder: PromptBuilder, item: Item, wrong: Plan, kind: str) -> dict[str, Any]:
+def _figure(name: str, c: compact.Choices) -> dict[str, Any]:
     return {
-        "prompt": builder.messages(item.question, item.history),
-        "chosen": [{"role": "assistant", "content": plan_to_text(item.plan)}],
-        "rejected": [{"role": "assistant", "content": plan_to_text(wrong)}],
+        "intent": "figure",
+        "indicators": [name],
+        "time": "ytd",
+        "filters": [],
+        "group_by": [],
+        "compare": [],
+        "rank": "none",
+    }
+
+
+def plan_pair(encoded: Encoded, wrong: dict[str, Any], kind: str, record: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "prompt": encoded.messages,
+        "chosen": [{"role": "assistant", "content": encoded.text}],
+        "rejected": [{"role": "assistant", "content": to_text(wrong)}],
         "kind": "plan",
         "corruption": kind,
+        **record,
     }
 
 

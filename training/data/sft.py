@@ -1,10 +1,13 @@
-"""SFT conversations: question → plan in the exact inference format, and tool results → answer.
+"""SFT conversations: question → compact plan in the exact inference form, and tool results → answer.
 
-Plan examples are ``PromptBuilder.messages(question, history)`` (the messages ``LLMPlanner`` sends)
-plus the gold plan written by ``plan_to_text`` (what the planner parses back), so training and
-serving cannot drift apart. Answer examples run the plan for real (``Executor``) and take the
-composer's text as the target: it passes ``check_numbers``, so the model only ever sees answers
-whose every number is in the tool results it was given.
+Plan examples are the messages ``LLMParser.request`` builds for the question (the fixed system
+prompt and the per-question part with the mapped candidates) plus the gold plan in compact form,
+``to_text(encode(gold))``: exactly what the parser sends and what it decodes
+(training/data/conversations.py). Each row also keeps the question, its history and the gold plan,
+so a test or a reward can map the question again and decode the target. Answer examples run the
+plan for real (``Executor``) and take the composer's text as the target: it passes
+``check_numbers``, so the model only ever sees answers whose every number is in the tool results
+it was given.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from typing import Any
 
 from serving.assistant.composer import _NUMBER, _canon, check_numbers, compose
 from serving.assistant.executor import Executor, ToolResult
-from serving.planner.llm.prompt import Message, PromptBuilder, plan_to_text
+from serving.planner.llm.prompt import Message
+from serving.tools import Plan, Turn
+from training.data.conversations import Encoded
 from training.data.questions import Item
 
 ANSWER_SYSTEM = (
@@ -26,10 +31,35 @@ _MAX_ROWS = 24  # a breakdown's first rows are what the answer speaks of; the re
 _MAX_PASSAGE = 400
 
 
-def plan_example(builder: PromptBuilder, item: Item) -> dict[str, Any]:
-    messages = builder.messages(item.question, item.history)
-    messages.append({"role": "assistant", "content": plan_to_text(item.plan)})
-    return {"messages": messages, "kind": "plan", "tags": list(item.tags)}
+def plan_example(
+    encoded: Encoded, question: str, history: tuple[Turn, ...], gold: Plan, tags: list[str]
+) -> dict[str, Any]:
+    """One turn: the parser's messages, then the compact target as the assistant message."""
+    return {
+        "messages": [*encoded.messages, {"role": "assistant", "content": encoded.text}],
+        "kind": "plan",
+        "tags": tags,
+        **turn_record(question, history, gold),
+    }
+
+
+def turn_record(question: str, history: tuple[Turn, ...], gold: Plan) -> dict[str, Any]:
+    """The question, its history (earlier questions with their gold plans) and the gold plan."""
+    return {
+        "question": question,
+        "history": [{"question": t.question, "plan": t.plan.model_dump(mode="json")} for t in history],
+        "gold": gold.model_dump(mode="json"),
+    }
+
+
+def turns_of(row: dict[str, Any]) -> tuple[str, tuple[Turn, ...], Plan]:
+    """A row's question, history and gold plan back as objects."""
+    from serving.tools import PLAN_ADAPTER
+
+    history = tuple(
+        Turn(question=t["question"], plan=PLAN_ADAPTER.validate_python(t["plan"])) for t in row["history"]
+    )
+    return row["question"], history, PLAN_ADAPTER.validate_python(row["gold"])
 
 
 def answer_messages(question: str, results: list[ToolResult]) -> list[Message]:

@@ -9,6 +9,8 @@ Imports stay light at module level (typer only): torch, transformers and trl loa
 from __future__ import annotations
 
 import importlib
+import shlex
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -26,13 +28,28 @@ DataOption = Annotated[Path, typer.Option("--data", help="folder with pt/sft/rm/
 OutOption = Annotated[Path | None, typer.Option("--out", help="run folder (default runs/<stage>-<name>)")]
 
 
-def run_stage(stage: str, config: Path, overrides: list[str] | None, data: Path, out: Path | None) -> Path:
-    """Load and validate the config, run the stage, return its output folder."""
+COMMAND_FILE = "command.txt"
+
+
+def run_stage(
+    stage: str,
+    config: Path,
+    overrides: list[str] | None,
+    data: Path,
+    out: Path | None,
+    command: str | None = None,
+) -> Path:
+    """Load and validate the config, run the stage, return its output folder.
+
+    ``command``: the command line that started the run, kept in the folder (``command.txt``) so
+    that ``opsbrain train publish`` can record how the adapter was made."""
     from training.config import load_config
 
     cfg = load_config(config, overrides, stage=stage)
     folder = cfg.output_dir(out)
     folder.mkdir(parents=True, exist_ok=True)
+    if command:
+        (folder / COMMAND_FILE).write_text(command + "\n", encoding="utf-8")
     module = importlib.import_module(f"training.stages.{stage}")
     return module.run(cfg, data, folder)
 
@@ -44,13 +61,18 @@ def _command(stage: str) -> typer.models.CommandFunctionType:
         from training.config import ConfigError
 
         try:
-            folder = run_stage(stage, config, set_, data, out)
+            folder = run_stage(stage, config, set_, data, out, command_line())
         except (ConfigError, FileNotFoundError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from None
         typer.echo(f"{stage}: saved to {folder}")
 
     return command
+
+
+def command_line() -> str:
+    """The running `opsbrain …` command, quoted as a shell would take it back."""
+    return shlex.join(["opsbrain", *sys.argv[1:]])
 
 
 def register(app: typer.Typer) -> None:

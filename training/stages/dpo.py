@@ -19,8 +19,8 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
 
     common.set_seed(cfg.seed)
     tokenizer = common.load_tokenizer(cfg.model)
-    model = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing)
-    rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
+    model = common.load_policy(cfg)
+    rows = common.read_rows(data_dir / cfg.data, cfg)
     dataset = common.to_dataset([common.preference_example(tokenizer, row) for row in rows])
     args = common.trainer_args(DPOConfig, cfg, out)
     return common.fit(DPOTrainer, cfg, out, model, tokenizer, dataset, args, ref_model=None)

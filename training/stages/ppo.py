@@ -31,10 +31,12 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
     common.set_seed(cfg.seed)
     tokenizer = common.load_tokenizer(cfg.model)
     tokenizer.padding_side = "left"  # generation continues each prompt from its right end
-    policy = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing)
-    reward = common.load_sequence_classifier(cfg.reward_model)
-    value = common.load_sequence_classifier(cfg.value_model or cfg.reward_model, cfg.gradient_checkpointing)
-    rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
+    policy = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing, common.stage_dtype(cfg))
+    reward = common.load_sequence_classifier(cfg.reward_model, dtype=common.stage_dtype(cfg))
+    value = common.load_sequence_classifier(
+        cfg.value_model or cfg.reward_model, cfg.gradient_checkpointing, common.stage_dtype(cfg)
+    )
+    rows = common.read_rows(data_dir / cfg.data, cfg)
     dataset = common.to_dataset(
         [
             {

@@ -24,8 +24,8 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
 
     common.set_seed(cfg.seed)
     tokenizer = common.load_tokenizer(cfg.model)
-    model = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing)
-    rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
+    model = common.load_causal_lm(cfg.model, cfg.gradient_checkpointing, common.stage_dtype(cfg))
+    rows = common.read_rows(data_dir / cfg.data, cfg)
     dataset = common.to_dataset([{"text": row["text"]} for row in rows])
     args = common.trainer_args(
         SFTConfig,

@@ -21,8 +21,8 @@ def run(cfg: StageConfig, data_dir: Path, out: Path) -> Path:
 
     common.set_seed(cfg.seed)
     tokenizer = common.load_tokenizer(cfg.model)
-    model = common.load_sequence_classifier(cfg.model, cfg.gradient_checkpointing)
-    rows = common.read_jsonl(data_dir / cfg.data, cfg.max_examples)
+    model = common.load_sequence_classifier(cfg.model, cfg.gradient_checkpointing, common.stage_dtype(cfg))
+    rows = common.read_rows(data_dir / cfg.data, cfg)
     dataset = common.to_dataset([common.preference_example(tokenizer, row) for row in rows])
     args = common.trainer_args(RewardConfig, cfg, out)
     return common.fit(RewardTrainer, cfg, out, model, tokenizer, dataset, args, task_type="SEQ_CLS")

@@ -1,27 +1,31 @@
-"""Where the planner's text comes from: a local transformers model, or an OpenAI-compatible server.
+"""Where the LLM parser's compact plan comes from: a local transformers model decoded under the
+question's grammar, or an OpenAI-compatible server asked for the same JSON schema.
 
-Both take chat messages and return the assistant's text; the planner does the parsing. Errors
-that mean "no answer" (server unreachable, bad status, model failed to load) are
-:class:`BackendError`, which the planner answers with its rules fallback.
+Both take chat messages and the question's JSON schema and return the JSON text. "No answer"
+(server unreachable, bad status, model failed to load) is :class:`BackendError`; the pipeline then
+plans with the rules parser.
 """
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import json
+import inspect
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import httpx
+import numpy as np
 
 from serving.planner.llm.prompt import Message, render
 
+if TYPE_CHECKING:
+    from serving.planner.llm.constrained import Step
+
 log = logging.getLogger("opsbrain.planner.llm")
+DType = Literal["auto", "bfloat16", "float32"]
 
 
 class BackendError(RuntimeError):
@@ -31,7 +35,7 @@ class BackendError(RuntimeError):
 class Backend(Protocol):
     name: str
 
-    def generate(self, messages: list[Message]) -> str: ...
+    def generate(self, messages: list[Message], schema: dict[str, Any]) -> str: ...
 
 
 @dataclass
@@ -41,16 +45,37 @@ class Usage:
     prompt_tokens: int
     cached_tokens: int  # of prompt_tokens, taken from the prefix cache instead of computed
     generated_tokens: int
+    model_steps: int  # forward passes (the first one also runs the prompt's new tokens)
+    forced_tokens: int  # of generated_tokens, appended by the grammar without the model
     seconds: float
 
 
-class LocalBackend:
-    """A transformers model folder (optionally with a LoRA adapter), greedy decoding.
+def cpu_supports_bf16() -> bool:
+    """Whether this CPU has native bf16 matrix instructions (AVX-512 BF16 or AMX): then bf16 is
+    faster than fp32 for prompt processing; elsewhere it is emulated and slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return False
+    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
-    The system prompt is the same for every question, so its KV cache is computed once and a copy
-    of it is the starting cache of each request: a request then pays for its own tokens (history,
-    question, generated answer) only. ``use_prefix_cache=False`` runs the whole prompt every time
-    (the benchmark's baseline; the output is the same).
+
+def resolve_dtype(dtype: DType, device: str) -> Literal["bfloat16", "float32"]:
+    """``auto``: bf16 on a GPU and on CPUs with bf16 instructions, fp32 elsewhere."""
+    if dtype not in ("auto", "bfloat16", "float32"):
+        raise ValueError(f"dtype must be auto, bfloat16 or float32, got {dtype!r}")
+    if dtype != "auto":
+        return dtype
+    return "bfloat16" if device.startswith("cuda") or cpu_supports_bf16() else "float32"
+
+
+class LocalBackend:
+    """A transformers model folder (optionally with a LoRA adapter), greedy grammar-constrained decoding.
+
+    The system prompt is the same for every question, so its KV cache is computed once; each
+    request appends its own tokens to that cache and cuts them off again afterwards, so a request
+    pays only for its own tokens and no copy of the cache is made. One generation runs at a time
+    (a lock: the model and the cache are shared); ``last_usage`` is per thread.
     """
 
     name = "local"
@@ -60,43 +85,59 @@ class LocalBackend:
         model_path: Path | str,
         adapter_path: Path | str | None = None,
         *,
-        max_new_tokens: int = 256,
+        max_new_tokens: int = 160,
         use_prefix_cache: bool = True,
         device: str | None = None,
         threads: int | None = None,
+        dtype: DType = "auto",
     ) -> None:
+        """
+        Args:
+            model_path: a transformers causal-LM folder (``opsbrain model demo-base`` builds one).
+            adapter_path: a peft LoRA adapter folder, merged into the weights at load.
+            max_new_tokens: the longest output; a plan still incomplete then is a BackendError.
+            use_prefix_cache: reuse the system prompt's KV cache (same output, less work).
+            device: ``cuda``, ``cpu``; default: cuda when available.
+            threads: torch CPU threads (``torch.set_num_threads``, process-wide).
+            dtype: ``auto`` (bf16 on a GPU or a CPU with bf16 instructions, else fp32),
+                ``bfloat16`` or ``float32``.
+
+        Raises:
+            BackendError: a folder does not exist.
+            ValueError: an unknown dtype.
+        """
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from serving.planner.llm.constrained import ConstrainedDecoder
+
         self.model_path = Path(model_path)
         self.adapter_path = Path(adapter_path) if adapter_path else None
-        self.max_new_tokens = max_new_tokens
-        self.use_prefix_cache = use_prefix_cache
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if threads:
-            # process-wide. On a CPU shared with other busy processes, fewer OpenMP threads than
-            # cores is faster: measured here, 1 thread decoded 3.0 tokens/s and 2 threads 1.1
-            # on 2 cores with a load average of 4
-            torch.set_num_threads(threads)
-        # fp32 on CPU: bf16 matmuls are slow there; bf16 on a GPU: half the memory, same quality
-        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
         for folder in filter(None, (self.model_path, self.adapter_path)):
             if not folder.is_dir():
                 raise BackendError(f"model folder {folder} does not exist (see `opsbrain model demo-base`)")
-        # an adapter trained with a changed chat template saves its own tokenizer: prefer it
+        self.max_new_tokens = max_new_tokens
+        self.use_prefix_cache = use_prefix_cache
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.dtype = getattr(torch, resolve_dtype(dtype, self.device))
+        if threads:
+            # process-wide: on a CPU shared with other busy processes fewer threads can be faster
+            torch.set_num_threads(threads)
         tokenizer_dir = (
             self.adapter_path
             if self.adapter_path and (self.adapter_path / "tokenizer_config.json").exists()
             else self.model_path
         )
         self.tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-        model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=dtype)
+        # an adapter is merged in fp32 and the sum rounded once, not added to already-rounded weights
+        load_dtype = torch.float32 if self.adapter_path else self.dtype
+        model = AutoModelForCausalLM.from_pretrained(self.model_path, dtype=load_dtype)
         if self.adapter_path:
             from peft import PeftModel
 
             # merged once at load: generation then runs at the base model's speed
             model = PeftModel.from_pretrained(model, self.adapter_path).merge_and_unload()
-        self.model = model.to(self.device).eval()
+        self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.stop_ids = sorted(
             {
                 i
@@ -108,15 +149,18 @@ class LocalBackend:
                 if isinstance(i, int) and i >= 0 and i != self.tokenizer.unk_token_id
             }
         )
-        self.pad_id = (
-            self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.stop_ids[0]
-        )
+        self.decoder = ConstrainedDecoder(self.tokenizer, self.stop_ids)
         self._lock = threading.Lock()  # one generation at a time: the model and the cache are shared
+        self._local = threading.local()
         self._prefix_ids: list[int] | None = None
         self._prefix_cache: Any = None
-        self.last_usage: Usage | None = None
 
     # ------------------------------------------------------------------ public
+    @property
+    def last_usage(self) -> Usage | None:
+        """What this thread's last :meth:`generate` cost (None before the first)."""
+        return getattr(self._local, "usage", None)
+
     def warm(self, prefix_messages: list[Message]) -> int:
         """Compute the prefix cache now (else the first request does); returns its length in tokens."""
         with self._lock:
@@ -124,19 +168,23 @@ class LocalBackend:
             self._ensure_prefix(ids)
         return len(ids)
 
-    def generate(self, messages: list[Message]) -> str:
+    def generate(self, messages: list[Message], schema: dict[str, Any]) -> str:
+        """The JSON text of the model's greedy answer under ``schema``.
+
+        Raises:
+            BackendError: anything that kept the model from answering (out of memory, a grammar
+                llguidance cannot compile, an output still incomplete at ``max_new_tokens``).
+        """
         try:
-            # tokenising inside the lock too: a fast tokenizer called from two threads at once can
-            # fail with "Already borrowed" (it resets its padding/truncation state per call)
-            with self._lock:
+            with self._lock:  # tokenising inside too: a fast tokenizer is not safe across threads
                 prompt_ids = self._encode(render(self.tokenizer, messages))
                 prefix_ids = (
                     self._encode(render(self.tokenizer, messages[:1], add_generation_prompt=False))
                     if self.use_prefix_cache and messages and messages[0]["role"] == "system"
                     else []
                 )
-                return self._generate(prompt_ids, prefix_ids)
-        except Exception as exc:  # out of memory, a broken adapter: the planner falls back
+                return self._generate(prompt_ids, prefix_ids, schema)
+        except Exception as exc:  # the pipeline falls back to rules; the log keeps the traceback
             log.exception("local generation failed")
             raise BackendError(f"local generation failed: {type(exc).__name__}: {exc}") from exc
 
@@ -148,82 +196,95 @@ class LocalBackend:
         import torch
         from transformers import DynamicCache
 
-        if prefix_ids == self._prefix_ids:
+        if prefix_ids == self._prefix_ids and self._prefix_cache is not None:
             return
+        self._prefix_ids, self._prefix_cache = None, None
         cache = DynamicCache(config=self.model.config)
         with torch.inference_mode():
-            # logits_to_keep=1: the prefix's logits are never used (all of them would be
-            # prefix length x 151,936 floats, 1.5 GB for the demo prompt)
-            self.model(
-                torch.tensor([prefix_ids], device=self.device),
-                past_key_values=cache,
-                use_cache=True,
-                logits_to_keep=1,
-            )
+            self._forward(prefix_ids, cache)
         self._prefix_ids, self._prefix_cache = prefix_ids, cache
 
-    def _generate(self, prompt_ids: list[int], prefix_ids: list[int]) -> str:
+    def _restore_prefix(self, length: int) -> None:
+        """Cut the request's tokens off the shared cache (a view of the first ``length`` positions:
+        nothing is copied); a pass that stopped halfway through the layers drops the cache instead,
+        and the next request computes it again."""
+        cache = self._prefix_cache
+        lengths = {layer.get_seq_length() for layer in cache.layers}
+        if len(lengths) != 1 or min(lengths) < length:
+            self._prefix_ids, self._prefix_cache = None, None
+            return
+        extra = lengths.pop() - length
+        if extra:
+            cache.crop(-extra)
+
+    def _scorer(self, cache: Any) -> Step:
+        """The decoder's ``step``: runs the new tokens through the model on top of ``cache`` and
+        scores only the allowed tokens (their rows of the output layer, in fp32: bf16 logits would
+        round near-ties into ties)."""
         import torch
 
+        head = self.model.get_output_embeddings()
+        rows_in_head = head.weight.shape[0]
+
+        def step(tokens: list[int], allowed: np.ndarray) -> np.ndarray:
+            with torch.inference_mode():
+                hidden = self._forward(tokens, cache).last_hidden_state[0, -1]
+                rows = torch.as_tensor(allowed[allowed < rows_in_head], device=self.device)
+                scores = head.weight[rows].float() @ hidden.float()
+                if getattr(head, "bias", None) is not None:
+                    scores += head.bias[rows].float()
+                scores = scores.cpu().numpy()
+            if len(scores) < len(allowed):  # ids past the output layer (never chosen)
+                scores = np.concatenate([scores, np.full(len(allowed) - len(scores), -np.inf)])
+            return scores
+
+        return step
+
+    def _forward(self, tokens: list[int], cache: Any) -> Any:
+        """The transformer without its output layer on ``tokens`` after ``cache`` (which grows):
+        hidden states, not 151,936 logits per token."""
+        import torch
+
+        stack = getattr(self.model, self.model.base_model_prefix, self.model)
+        # transformers 5.24 renamed past_key_values to cache (the old name goes in 5.40)
+        name = "cache" if "cache" in inspect.signature(stack.forward).parameters else "past_key_values"
+        return stack(torch.tensor([tokens], device=self.device), use_cache=True, **{name: cache})
+
+    def _generate(self, prompt_ids: list[int], prefix_ids: list[int], schema: dict[str, Any]) -> str:
+        from transformers import DynamicCache
+
         started = time.perf_counter()
-        cache = None
+        fed = prompt_ids
+        shared = False
         # the cache is usable only if the prompt's tokens start with exactly the prefix's tokens
-        # (the chat template ends the system turn with a newline before a special token, so the
-        # tokeniser cannot merge across the boundary; checked anyway) and something follows it
         if prefix_ids and prompt_ids[: len(prefix_ids)] == prefix_ids and len(prompt_ids) > len(prefix_ids):
             self._ensure_prefix(prefix_ids)
-            cache = copy.deepcopy(self._prefix_cache)  # requests must not grow the shared cache
-        elif prefix_ids:
-            log.warning("prompt does not start with the cached prefix's tokens; running it whole")
-        input_ids = torch.tensor([prompt_ids], device=self.device)
-        with torch.inference_mode():
-            output = self.model.generate(
-                input_ids=input_ids,
-                attention_mask=torch.ones_like(input_ids),
-                past_key_values=cache,
-                max_new_tokens=self.max_new_tokens,
-                do_sample=False,
-                temperature=None,
-                top_p=None,
-                top_k=None,
-                repetition_penalty=1.0,  # not the folder's generation_config (Qwen's says 1.05)
-                eos_token_id=self.stop_ids,
-                pad_token_id=self.pad_id,
-                stopping_criteria=[_json_object_done(self.tokenizer, len(prompt_ids))],
-            )
-        new_tokens = output[0, len(prompt_ids) :].tolist()
-        while new_tokens and new_tokens[-1] in self.stop_ids:
-            new_tokens.pop()
-        self.last_usage = Usage(
+            cache, shared = self._prefix_cache, True
+            fed = prompt_ids[len(prefix_ids) :]
+        else:
+            if prefix_ids:
+                log.warning("prompt does not start with the cached prefix's tokens; running it whole")
+            cache = DynamicCache(config=self.model.config)
+        step = self._scorer(cache)
+        try:
+            decoded = self.decoder.decode(fed, schema, step, max_tokens=self.max_new_tokens)
+        finally:
+            if shared:
+                self._restore_prefix(len(prefix_ids))
+        self._local.usage = Usage(
             prompt_tokens=len(prompt_ids),
-            cached_tokens=len(prefix_ids) if cache is not None else 0,
-            generated_tokens=len(output[0]) - len(prompt_ids),
+            cached_tokens=len(prompt_ids) - len(fed),
+            generated_tokens=len(decoded.tokens),
+            model_steps=decoded.model_steps,
+            forced_tokens=decoded.forced,
             seconds=time.perf_counter() - started,
         )
-        return self.tokenizer.decode(new_tokens, skip_special_tokens=True)
-
-
-def _json_object_done(tokenizer: Any, prompt_length: int) -> Any:
-    """A stopping criterion: one complete JSON object has been written, chatter after it is waste."""
-    import torch
-    from transformers import StoppingCriteria
-
-    class JsonObjectDone(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            text = tokenizer.decode(input_ids[0, prompt_length:], skip_special_tokens=True)
-            start = text.find("{")
-            done = False
-            if start >= 0 and text.rstrip().endswith("}"):
-                with contextlib.suppress(json.JSONDecodeError):  # not complete yet: keep generating
-                    json.JSONDecoder().raw_decode(text[start:])
-                    done = True
-            return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
-
-    return JsonObjectDone()
+        return decoded.text
 
 
 class OpenAIBackend:
-    """Any OpenAI-compatible chat endpoint (vLLM, TGI, Ollama, …): ``{base_url}/chat/completions``."""
+    """Any OpenAI-compatible chat endpoint (vLLM, SGLang, llama.cpp's server, …) asked for the
+    question's JSON schema through ``response_format``."""
 
     name = "openai"
 
@@ -233,7 +294,7 @@ class OpenAIBackend:
         model: str,
         api_key: str | None = None,
         *,
-        max_tokens: int = 256,
+        max_tokens: int = 160,
         timeout: float = 60.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -245,13 +306,17 @@ class OpenAIBackend:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(timeout=timeout, headers=headers, transport=transport)
 
-    def generate(self, messages: list[Message]) -> str:
+    def generate(self, messages: list[Message], schema: dict[str, Any]) -> str:
         body = {
             "model": self.model,
             "messages": messages,
             "temperature": 0,
             "max_tokens": self.max_tokens,
             "stream": False,
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "compact_plan", "schema": schema, "strict": True},
+            },
         }
         try:
             response = self._client.post(self.url, json=body)

@@ -1,4 +1,4 @@
-"""Builds the planner the settings ask for; shared by the API (deps.py), the CLI and the benchmark."""
+"""Builds the planner the settings ask for; shared by the assistant builder, the CLI and the benchmarks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from indicators import Catalog, Warehouse
 
 if TYPE_CHECKING:
     from opsbrain.settings import Settings
-    from serving.assistant.assistant import Planner
+    from retrieval.embeddings import Embedder
     from serving.planner.llm.backends import Backend
+    from serving.planner.pipeline import Pipeline
 
 
 def build_backend(config: Settings) -> Backend:
@@ -29,34 +30,38 @@ def build_backend(config: Settings) -> Backend:
             timeout=config.llm_timeout_s,
         )
     return LocalBackend(
-        config.resolved_llm_model, config.llm_adapter, max_new_tokens=config.llm_max_new_tokens
+        config.resolved_llm_model,
+        config.resolved_llm_adapter,
+        max_new_tokens=config.llm_max_new_tokens,
+        threads=config.llm_threads,
+        dtype=config.llm_dtype,
     )
 
 
 def build_planner(
-    config: Settings, catalog: Catalog, warehouse: Warehouse, kind: str | None = None
-) -> Planner:
-    """``rules`` or ``llm`` (``kind`` overrides ``config.planner``); the llm planner warms its prefix cache."""
+    config: Settings,
+    catalog: Catalog,
+    warehouse: Warehouse,
+    kind: str | None = None,
+    embedder: Embedder | None = None,
+) -> Pipeline:
+    """The understanding pipeline: ``rules`` (no model) or ``llm`` (the LLM parser for what the
+    mapping does not explain; ``kind`` overrides ``config.planner``). ``embedder``: the knowledge
+    base's model, for the embedding mapper. The local model's prefix cache is warmed here."""
+    from serving.planner.pipeline import Pipeline
     from serving.planner.rules import RulesPlanner
 
     kind = kind or config.planner
-    rules = RulesPlanner(catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
-    if kind == "rules":
-        return rules
-    if kind != "llm":
+    if kind not in ("rules", "llm"):
         raise ValueError(f"unknown planner {kind!r}; available: rules, llm")
+    args = (catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
+    if kind == "rules":
+        return RulesPlanner(*args, embedder=embedder)
     from serving.planner.llm.backends import LocalBackend
-    from serving.planner.llm.planner import LLMPlanner
+    from serving.planner.llm.parser import LLMParser
 
-    planner = LLMPlanner(
-        build_backend(config),
-        catalog,
-        warehouse.dimensions,
-        warehouse.as_of,
-        warehouse.data_start,
-        rules,
-        prompt_style=config.llm_prompt_style,
-    )
-    if isinstance(planner.backend, LocalBackend):
-        planner.backend.warm(planner.prompts.prefix_messages())
-    return planner
+    pipeline = Pipeline(*args, embedder=embedder)
+    pipeline.llm = LLMParser(build_backend(config), catalog, pipeline.intents, warehouse.as_of)
+    if isinstance(pipeline.llm.backend, LocalBackend):
+        pipeline.llm.backend.warm(pipeline.llm.prompts.prefix_messages())
+    return pipeline
