@@ -28,6 +28,9 @@ from typing import Any
 
 import jsonschema
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from chat_benchmark import machine as host
+
 from evals.planner import dataset_path, load_items, plan_matches, slots
 from indicators import Warehouse, default_catalog
 from opsbrain.settings import settings
@@ -140,12 +143,7 @@ def summary(rows: list[dict[str, Any]], rules_exact: float) -> dict[str, Any]:
 def machine(backend: LocalBackend) -> str:
     import torch
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        lines = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore").splitlines()
-        cpu = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
+    cpu = host()["cpu"]  # the chat benchmark's reading of /proc/cpuinfo
     return (
         f"{cpu}, {os.cpu_count()} CPUs visible, torch {torch.__version__} on {backend.device} with "
         f"{torch.get_num_threads()} threads, Python {platform.python_version()}"
