@@ -45,7 +45,7 @@ class DescriptionMapper:
         ]
 
     def map(self, ctx: Understanding) -> None:
-        best: tuple[int, int, str, list[tuple[int, int]]] | None = None
+        best: tuple[tuple[int, int], str, list[tuple[int, int]], int, int] | None = None
         for indicator, concepts in self.entries:
             spans = self._spans(ctx.text, concepts)
             if spans is None:
@@ -53,13 +53,12 @@ class DescriptionMapper:
             start, end = min(s for s, _ in spans), max(e for _, e in spans)
             if self._named_already(ctx, start, end):
                 continue
-            key = (len(concepts), sum(e - s for s, e in spans))
-            if best is None or key > best[:2]:
-                best = (*key, indicator, spans)
+            key = (len(concepts), sum(e - s for s, e in spans))  # more concepts, then more words
+            if best is None or key > best[0]:
+                best = (key, indicator, spans, start, end)
         if best is None:
             return
-        *_, indicator, spans = best
-        start, end = min(s for s, _ in spans), max(e for _, e in spans)
+        _, indicator, spans, start, end = best
         ctx.candidates = [
             c
             for c in ctx.candidates
