@@ -94,7 +94,7 @@ class ConversationStore:
         self._require(conversation_id)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                sa.select(messages.c.role, messages.c.content, messages.c.plan)
+                sa.select(messages.c.role, messages.c.content, messages.c.plan, messages.c.response)
                 .where(messages.c.conversation_id == conversation_id)
                 .order_by(messages.c.id)
             ).all()
@@ -103,7 +103,8 @@ class ConversationStore:
             if row.role == "user":
                 question = row.content
             elif row.plan is not None and question is not None:
-                turns.append(Turn(question=question, plan=PLAN_ADAPTER.validate_json(row.plan)))
+                cited = [c["chunk_id"] for c in (json.loads(row.response or "{}").get("citations") or [])]
+                turns.append(Turn(question=question, plan=PLAN_ADAPTER.validate_json(row.plan), cited=cited))
                 question = None
         return turns
 

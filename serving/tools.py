@@ -121,6 +121,9 @@ class Turn(BaseModel):
 
     question: str
     plan: Plan
+    cited: list[str] = Field(
+        default_factory=list, description="chunk ids the answer cited: a follow-up does not repeat them"
+    )
 
 
 _DESCRIPTIONS = {

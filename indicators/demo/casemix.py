@@ -212,6 +212,12 @@ TU1|睡眠障碍|0.5|1
 """
 
 
+# Synthetic, like the DRG groups: the demo hospital manages 外周血管支架置入术 (graded 3 as an operation)
+# as a level-4 interventional procedure, so that 四级手术比例 v2.0 differs from v1.0 by that mark alone.
+# Not a statement of any national catalogue.
+_MANAGED_AS_LEVEL4 = frozenset({"39.90"})
+
+
 @dataclass(frozen=True)
 class Operation:
     code: str
@@ -221,6 +227,12 @@ class Operation:
     interventional: bool
     anaesthesia: str  # L / S / G
     materials: tuple[tuple[str, int, int], ...]  # (high-value item name, min qty, max qty)
+
+    @property
+    def level4_managed(self) -> bool:
+        """An interventional procedure managed as a level-4 operation (the mark 四级手术比例 v2.0
+        counts): the level-4 interventional procedures and the demo hospital's own additions."""
+        return self.interventional and (self.level == 4 or self.code in _MANAGED_AS_LEVEL4)
 
 
 @dataclass(frozen=True)

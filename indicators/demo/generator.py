@@ -43,11 +43,12 @@ from indicators.demo.patients import patient_table
 from indicators.demo.sampling import ADMISSIONS, DEFECTS, INPATIENT_FEES, OUTPATIENT, rng_for
 from indicators.demo.writer import DateOrderedBuffer, Warehouse, codes
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"  # 1.1: fact_operation.is_level4_managed
 DEPT_CODES = [dept.code for dept in DEPARTMENTS]
 _OP_LEVEL = np.array([op.level for op in OPERATIONS])
 _OP_MI = np.array([op.minimally_invasive for op in OPERATIONS])
 _OP_IV = np.array([op.interventional for op in OPERATIONS])
+_OP_L4M = np.array([op.level4_managed for op in OPERATIONS])
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,8 @@ def _write_operations(ctx: Context, wh: Warehouse, ops: Operations) -> None:
         "op_code": codes(ops.op, [op.code for op in OPERATIONS]),
         "op_level": np.ma.masked_array(_OP_LEVEL[ops.op], missing),
         "is_minimally_invasive": _OP_MI[ops.op], "is_interventional": _OP_IV[ops.op],
+        # the grading is one record on the 首页: where the level is lost, so is the level-4 mark
+        "is_level4_managed": np.ma.masked_array(_OP_L4M[ops.op], missing),
         "surgeon_code": codes(ops.surgeon, ctx.staff.code),
     })  # fmt: skip
 

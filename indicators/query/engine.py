@@ -24,6 +24,7 @@ from indicators.errors import (
 from indicators.query.compiler import SourceQuery, compile_source_query, render_sql
 from indicators.query.dimensions import DIMENSION_LABELS, DimensionIndex
 from indicators.query.models import (
+    CHANGE_LABELS,
     COMPARE_LABELS,
     Comparison,
     IndicatorQuery,
@@ -31,6 +32,7 @@ from indicators.query.models import (
     QueryResult,
     ResolvedQuery,
     Row,
+    RowOrder,
 )
 from indicators.query.periods import (
     Period,
@@ -265,7 +267,15 @@ class Warehouse:
         rows = [self._row(plan, key, vals) for key, vals in current.items()]
         for kind in q.compare:
             self._attach_comparison(plan, ind, ver, kind, rows, sql, notes)
-        rows = self._order(rows, plan, q)
+        rows, order = self._order(rows, plan, q)
+        if q.version is None and plan.period.start < ver.effective_from:
+            # Rule (docs/indicators.md): the current version is kept for every period, so that a trend
+            # is read in one 口径; the answer says the period starts before that version was in force.
+            notes.append(
+                f"统计期始于 {plan.period.start.isoformat()}，早于现行 {ver.version} 版口径的生效日"
+                f" {ver.effective_from.isoformat()}；各期均按 {ver.version} 版计算以便可比，"
+                "如需当时执行的口径，请指定版本。"
+            )
         numerator, denominator = (
             (self.catalog.measures[ver.numerator].label, self.catalog.measures[ver.denominator].label)
             if ind.kind == "ratio"
@@ -275,10 +285,14 @@ class Warehouse:
             **ind.model_dump(include=_DESCRIPTIVE_FIELDS),
             version=ver.version,
             version_note=ver.note,
+            version_effective_from=ver.effective_from,
             comparison_rule=ind.comparison_rule,
             numerator_label=numerator,
             denominator_label=denominator,
             rows=rows,
+            accumulates=ind.kind == "simple"
+            and all(self.catalog.measures[m].agg != "per_day" for m in ver.measures()),
+            row_order=order,
             sql=sql,
             notes=list(dict.fromkeys(notes)),
         )
@@ -425,6 +439,9 @@ class Warehouse:
 
     def _row(self, plan: _Plan, key: Key, vals: _Values) -> Row:
         span = self._row_period(plan, key, plan.period)
+        whole = (
+            bucket_period(plan.grain, key[plan.group_by.index(plan.grain)]) if plan.grain and key else span
+        )
         return Row(
             keys=dict(zip(plan.group_by, key, strict=True)),
             start=span.start,
@@ -432,6 +449,7 @@ class Warehouse:
             value=vals.value,
             numerator=vals.numerator,
             denominator=vals.denominator,
+            partial=span != whole,
         )
 
     def _attach_comparison(
@@ -459,7 +477,13 @@ class Warehouse:
             for row in rows:
                 span = self._row_period(plan, self._shift_key(plan, tuple(row.keys.values()), kind), period)
                 row.comparisons[kind] = Comparison(
-                    kind=kind, label=label, start=span.start, end=span.end, value=None, note=note
+                    kind=kind,
+                    label=label,
+                    change_label=CHANGE_LABELS[kind],
+                    start=span.start,
+                    end=span.end,
+                    value=None,
+                    note=note,
                 )
             return
         for row in rows:
@@ -468,7 +492,9 @@ class Warehouse:
             prev = earlier.get(key)
             row.comparisons[kind] = _comparison(ind, kind, span, row.value, prev)
 
-    def _order(self, rows: list[Row], plan: _Plan, q: IndicatorQuery) -> list[Row]:
+    def _order(self, rows: list[Row], plan: _Plan, q: IndicatorQuery) -> tuple[list[Row], RowOrder]:
+        """A ranking by rank; a series over time in time order; a breakdown by a dimension alone by
+        value, highest first (rows without a value last), so that its first row is its highest."""
         if q.rank:
             ranked = sorted(
                 (r for r in rows if r.value is not None),
@@ -477,8 +503,13 @@ class Warehouse:
             )[: q.rank.limit]
             for i, r in enumerate(ranked, 1):
                 r.rank = i
-            return ranked
-        return sorted(rows, key=lambda r: tuple(r.keys.values()))
+            return ranked, "rank"
+        by_keys = sorted(rows, key=lambda r: tuple(r.keys.values()))
+        if plan.grain:
+            return by_keys, "time" if plan.group_by == [plan.grain] else "keys"
+        if not plan.group_by:
+            return by_keys, "keys"
+        return sorted(by_keys, key=lambda r: (r.value is None, -(r.value or 0.0))), "value_desc"
 
     def _render(self, stmt: sa.Select) -> str:
         try:
@@ -491,10 +522,10 @@ class Warehouse:
 def _comparison(
     ind: Indicator, kind: str, span: Period, value: float | None, prev: _Values | None
 ) -> Comparison:
-    label = COMPARE_LABELS[kind]
     base = Comparison(
         kind=kind,
-        label=label,
+        label=COMPARE_LABELS[kind],
+        change_label=CHANGE_LABELS[kind],
         start=span.start,
         end=span.end,
         value=prev.value if prev else None,

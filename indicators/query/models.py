@@ -13,7 +13,17 @@ GroupKey = Literal[
     "campus", "department", "doctor", "insurance", "visit_type", "year", "quarter", "month", "day"
 ]
 CompareKind = Literal["yoy", "mom"]
-COMPARE_LABELS = {"yoy": "同比", "mom": "环比"}
+# Named as the reporting tools hospital staff know name them (帆软, HIS reports): the comparison
+# period's value is 去年同期 / 上期, its change 同比增减 / 环比增减 (never "同比 36.67%" for a value).
+COMPARE_LABELS = {"yoy": "去年同期", "mom": "上期"}
+CHANGE_LABELS = {"yoy": "同比增减", "mom": "环比增减"}
+RowOrder = Literal["rank", "value_desc", "time", "keys"]
+ROW_ORDER_TEXT = {
+    "rank": "按排名",
+    "value_desc": "按数值从高到低",
+    "time": "按时间先后",
+    "keys": "按分组名称",
+}
 
 
 class Filters(BaseModel):
@@ -72,7 +82,8 @@ class IndicatorQuery(BaseModel):
 
 class Comparison(BaseModel):
     kind: CompareKind
-    label: str
+    label: str = Field(description="the comparison period's name: 去年同期 or 上期")
+    change_label: str = Field("", description="the change's name: 同比增减 or 环比增减")
     start: date
     end: date
     value: float | None
@@ -94,6 +105,9 @@ class Row(BaseModel):
     denominator: float | None = None
     comparisons: dict[str, Comparison] = Field(default_factory=dict)
     rank: int | None = None
+    partial: bool = Field(
+        False, description="the row's time bucket is cut short by the period or the data (2023 to 09-08)"
+    )
 
 
 class IndicatorResult(BaseModel):
@@ -105,6 +119,7 @@ class IndicatorResult(BaseModel):
     kind: str
     version: str
     version_note: str
+    version_effective_from: date | None = Field(None, description="when the version applied came into force")
     definition: str
     formula: str
     caliber_note: str
@@ -114,6 +129,12 @@ class IndicatorResult(BaseModel):
     targets: list[Target] = Field(default_factory=list)
     source_document: str
     rows: list[Row]
+    accumulates: bool = Field(
+        False,
+        description="a count or amount that grows with the period's length (not comparable "
+        "between a partial and a full period)",
+    )
+    row_order: RowOrder = Field("keys", description="how the rows are ordered (a breakdown: by value)")
     sql: list[str] = Field(description="the statements that ran, with their parameters inlined for reading")
     notes: list[str] = Field(default_factory=list)
 

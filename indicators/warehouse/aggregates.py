@@ -41,7 +41,10 @@ _DISCHARGED_STAYS = """
                SUM(CASE WHEN is_minimally_invasive THEN 1 ELSE 0 END) AS mi_operations,
                SUM(CASE WHEN op_level = 3 THEN 1 ELSE 0 END) AS level3_operations,
                SUM(CASE WHEN op_level = 4 THEN 1 ELSE 0 END) AS level4_operations,
-               SUM(CASE WHEN op_level = 4 OR is_interventional THEN 1 ELSE 0 END)
+               -- 2.0: level 4, or an interventional procedure marked as managed at level 4; an
+               -- operation with no recorded grading is in neither numerator (only the denominator)
+               SUM(CASE WHEN op_level = 4 OR (op_level IS NOT NULL AND is_interventional
+                                              AND is_level4_managed) THEN 1 ELSE 0 END)
                    AS level4_or_interventional_operations
         FROM fact_operation GROUP BY stay_id),
     abx AS (SELECT stay_id, SUM(ddd_count) AS ddd FROM fact_antibiotic_use GROUP BY stay_id),

@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from retrieval import Citation
-from serving.assistant.composer import Answer, UnsupportedNumberError, compose
+from serving.assistant.composer import Answer, compose
 from serving.assistant.executor import Executor, ToolResult
+from serving.assistant.numbers import UnsupportedNumberError
 from serving.assistant.scope import ChatScope
 from serving.planner.context import Understanding, UnderstandingSummary
 from serving.tools import Plan, Turn
@@ -138,10 +139,11 @@ class Assistant:
     def execute(self, plan: Plan) -> list[ToolResult]:
         return self.executor.run(plan.calls)
 
-    def compose(self, plan: Plan, results: list[ToolResult]) -> Answer:
+    def compose(self, plan: Plan, results: list[ToolResult], history: Sequence[Turn] = ()) -> Answer:
         try:
             kb = self.executor.kb
-            return compose(plan, results, kb.embedder if kb is not None else None)
+            shown = {chunk for turn in history for chunk in turn.cited}
+            return compose(plan, results, kb.embedder if kb is not None else None, shown)
         except UnsupportedNumberError:  # a composer bug must not reach a user as a wrong figure
             log.exception("answer held a number that no tool gave; withheld")
             return Answer(text=WITHHELD_ANSWER)
@@ -169,7 +171,7 @@ class Assistant:
         timings["execute"] = _ms(started)
         yield Executed(results)
         started = time.perf_counter()
-        answer = self.compose(plan, results)
+        answer = self.compose(plan, results, history)
         timings["compose"] = _ms(started)
         yield Answered(
             AssistantResponse(

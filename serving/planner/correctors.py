@@ -125,6 +125,19 @@ def ranking_needs_breakdown(q: IndicatorQuery, w: Words) -> IndicatorQuery:
     return q.model_copy(update={"group_by": [key, *q.group_by][:3]})
 
 
+def breakdown_replaces_inherited_filter(q: IndicatorQuery, w: Words) -> IndicatorQuery:
+    """药占比排名前五的科室 after 心内科…: a breakdown by departments is over all of them, so the one
+    department an earlier turn was about goes (unless this question names it)."""
+    filters = {
+        key: []
+        for key in q.group_by
+        if key in _RANKED and len(getattr(q.filters, key, [])) == 1 and not w.named(key)
+    }
+    if not filters:
+        return q
+    return q.model_copy(update={"filters": q.filters.model_copy(update=filters)})
+
+
 def comparisons_in_order(q: IndicatorQuery, w: Words) -> IndicatorQuery:
     return q.model_copy(update={"compare": [c for c in ("yoy", "mom") if c in q.compare]})
 
@@ -204,6 +217,7 @@ CORRECTORS: tuple[Corrector, ...] = (
     short_period_drops_coarse_breakdown,
     several_values_one_row_each,
     ranking_needs_breakdown,
+    breakdown_replaces_inherited_filter,
     compared_with_the_period_before,
     comparisons_in_order,
     same_period_last_year,

@@ -13,7 +13,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from indicators.query.dimensions import DIMENSION_LABELS
-from serving.assistant.composer import format_number, passage_prose, shorten
+from serving.assistant.citing import passage_prose, shorten
+from serving.assistant.numbers import format_number
 from serving.conversations import Conversation, Message
 
 REPORT_TITLE = "opsbrain 运营分析报告"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from serving.assistant.composer import format_number
+from serving.assistant.numbers import format_number
 from serving.reports.content import FIGURE_COLUMNS, Report, Section, cell_text
 
 CHART_NOTE = "（Markdown 无法显示图表，下表列出图表中的数据。）"

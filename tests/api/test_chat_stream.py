@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from serving.api.sse import MAX_CHUNK_CHARS, answer_chunks
 from serving.assistant import assistant as assistant_module
-from serving.assistant.composer import check_numbers
+from serving.assistant.numbers import check_numbers
 from tests.api.sse import read_events
 
 SEED = "医院本年药占比是多少？包括同比"

@@ -72,7 +72,15 @@ def test_seed_question_figure_chart_citation(page, live_server: str) -> None:
     expected = f"{result['rows'][0]['value']:.{result['precision']}f}%"
 
     card = answer.get_by_test_id("figure-card").first
-    assert expected in card.inner_text() and "同比" in card.inner_text()
+    # the comparison is named as the reporting tools name it: 去年同期 (the value) and its change
+    assert expected in card.inner_text() and "去年同期" in card.inner_text()
+    # the first line answers the question in words, figure included
+    first_line = answer.get_by_test_id("answer-text").inner_text().split("\n")[0]
+    assert (
+        first_line.startswith("本年（")
+        and f"全院药占比 {expected}" in first_line
+        and "比去年同期" in first_line
+    )
     # the chart is drawn: echarts renders into a canvas of real size
     canvas = answer.locator("[data-testid=answer-chart] canvas").first
     canvas.wait_for()
@@ -94,7 +102,7 @@ def test_seed_question_figure_chart_citation(page, live_server: str) -> None:
 
 def test_follow_up_inherits(page, live_server: str) -> None:
     answer = _ask(page, "环比呢")
-    assert "环比" in answer.get_by_test_id("figure-card").first.inner_text()
+    assert "上期" in answer.get_by_test_id("figure-card").first.inner_text()
     convo = _conversation(live_server)
     assert len(convo["messages"]) == 4
     assert "mom" in _plan_result(convo["messages"][3]["response"])["query"]["compare"]
@@ -180,6 +188,39 @@ def test_ranking_table(page) -> None:
     answer.locator("[data-testid=answer-chart] canvas").first.wait_for()
     answer.get_by_test_id("answer-text").scroll_into_view_if_needed()
     screenshot(page, "05-ranking")
+
+
+def _table_rows(answer) -> list[list[str]]:
+    rows = answer.get_by_test_id("result-table").locator("tbody tr")
+    return [[c.strip() for c in rows.nth(i).locator("td").all_inner_texts()] for i in range(rows.count())]
+
+
+def test_breakdown_rows_and_ordinals_follow_the_api_values(page, live_server: str) -> None:
+    page.get_by_test_id("new-conversation").click()
+    answer = _ask(page, "今年药占比多少")
+    answer = _ask(page, "按科室看")
+    rows = _plan_result(_conversation(live_server)["messages"][3]["response"])["results"][0]["rows"]
+    values = [r["value"] for r in rows]
+    assert values == sorted(values, reverse=True)
+    # the table lists the departments in the API's order, so its first row is the highest
+    assert [r[0] for r in _table_rows(answer)] == [r["keys"]["department"] for r in rows]
+    first_line = answer.get_by_test_id("answer-text").inner_text().split("\n")[0]
+    assert f"最高为{rows[0]['keys']['department']}" in first_line and "第一位" not in first_line
+    answer.get_by_test_id("caliber-panel").click()
+    assert answer.get_by_test_id("row-order").first.inner_text() == "按数值从高到低"
+
+
+def test_partial_year_and_comparison_columns_are_labelled(page, live_server: str) -> None:
+    page.get_by_test_id("new-conversation").click()
+    answer = _ask(page, "近五年门急诊人次")
+    last = _table_rows(answer)[-1]
+    assert last[0].startswith("2023（截至")
+    first_line = answer.get_by_test_id("answer-text").inner_text().split("\n")[0]
+    assert "未与完整年度比较" in first_line
+    answer = _ask(page, "今年各院区药占比，包括同比")
+    headers = answer.get_by_test_id("result-table").locator("thead th").all_inner_texts()
+    assert any("去年同期" in h for h in headers) and any("同比增减（百分点）" in h for h in headers)
+    screenshot(page, "05b-breakdown")
 
 
 def test_clarification_options_are_clickable(page, live_server: str) -> None:

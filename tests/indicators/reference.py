@@ -92,7 +92,7 @@ WITH ops AS (
            count(*) FILTER (WHERE is_minimally_invasive) AS n_mi,
            count(*) FILTER (WHERE op_level = 3) AS n_l3,
            count(*) FILTER (WHERE op_level = 4) AS n_l4,
-           count(*) FILTER (WHERE op_level = 4 OR is_interventional) AS n_l4i
+           count(*) FILTER (WHERE op_level = 4 OR (op_level IN (1, 2, 3) AND is_interventional AND is_level4_managed)) AS n_l4i
     FROM fact_operation GROUP BY stay_id
 ), fees AS (
     SELECT stay_id, sum(CAST(amount AS DOUBLE)) AS total_fee FROM fact_inpatient_fee GROUP BY stay_id

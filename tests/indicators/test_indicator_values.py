@@ -72,7 +72,7 @@ CREATE TABLE fact_inpatient_stay (stay_id BIGINT PRIMARY KEY, patient_id VARCHAR
     principal_dx_code VARCHAR, drg_code VARCHAR, discharge_outcome VARCHAR, is_death BOOLEAN);
 CREATE TABLE fact_operation (operation_id BIGINT PRIMARY KEY, stay_id BIGINT, operation_date DATE,
     op_code VARCHAR, op_level INTEGER, is_minimally_invasive BOOLEAN, is_interventional BOOLEAN,
-    surgeon_code VARCHAR);
+    is_level4_managed BOOLEAN, surgeon_code VARCHAR);
 CREATE TABLE fact_inpatient_fee (fee_id BIGINT PRIMARY KEY, stay_id BIGINT, fee_date DATE,
     item_code VARCHAR, fee_class_code VARCHAR, exec_dept_code VARCHAR, quantity DOUBLE,
     amount DECIMAL(14,2), fund_amount DECIMAL(14,2));
@@ -121,10 +121,11 @@ INSERT INTO fact_inpatient_stay VALUES
     (4, 'P4', 70, 'BB', 'NK04', 'NK04', 'D0001', 'W1', 'ZG', '2023-03-20', NULL, NULL, 'I50', NULL, NULL, false),
     (5, 'P5', 40, 'BB', 'NK04', 'NK04', 'D0001', 'W1', 'ZG', '2022-03-05', '2022-03-10', 5, 'I21', 'G1', '治愈', false);
 INSERT INTO fact_operation VALUES
-    (1, 1, '2023-02-26', 'OP4', 4, true, false, 'D0001'),
-    (2, 1, '2023-02-27', 'OP3', 3, false, true, 'D0001'),
-    (3, 2, '2023-03-02', 'OPX', NULL, false, true, 'D0002'),
-    (4, 4, '2023-03-21', 'OP4', 4, false, false, 'D0001');
+    (1, 1, '2023-02-26', 'OP4', 4, true, false, false, 'D0001'),
+    (2, 1, '2023-02-27', 'OP3', 3, false, true, false, 'D0001'),
+    (3, 2, '2023-03-02', 'OPX', NULL, false, true, true, 'D0002'),
+    (4, 4, '2023-03-21', 'OP4', 4, false, false, false, 'D0001'),
+    (5, 2, '2023-03-02', 'OPI', 3, false, true, true, 'D0002');
 INSERT INTO fact_inpatient_fee VALUES
     (1, 1, '2023-02-26', 'DRUG1', 'F13', 'NK04', 100, 1000, 700),
     (2, 1, '2023-02-27', 'STENT', 'F22', 'NK04', 1, 5000, 3000),
@@ -171,11 +172,13 @@ TINY_MARCH_MEASURES = {
     "los_days": 11,
     "deaths": 1,
     "operated_patients": 2,
-    "operations": 3,
+    "operations": 4,
     "mi_operations": 1,
-    "level3_operations": 1,
+    "level3_operations": 2,
     "level4_operations": 1,
-    "level4_or_interventional_operations": 3,  # level 4; level 3 interventional; NULL level interventional
+    # level 4, and a level-3 interventional one marked as managed at level 4; not the level-3
+    # interventional one without the mark, nor the one with no recorded level (marked or not)
+    "level4_or_interventional_operations": 2,
     "drg_cases": 2,
     "rw_sum": 2.0,
     "time_index_sum": 8 / 10 + 3 / 4,
@@ -236,10 +239,12 @@ def test_reference_filters_and_groups_on_tiny_warehouse(tiny_con) -> None:
     assert reference_indicator(tiny_con, "drug_ratio_excl_herbal", *MARCH, version="1.0") == {
         (): pytest.approx(1100 / 7370 * 100)
     }
+    # 4 operations: 1 of level 4; v2.0 adds the level-3 interventional one marked as managed at level 4
+    # (not the unmarked one, nor the marked one whose level was never recorded)
     assert reference_indicator(tiny_con, "level4_surgery_share", *MARCH, version="1.0") == {
-        (): pytest.approx(100 / 3)
+        (): pytest.approx(100 / 4)
     }
-    assert reference_indicator(tiny_con, "level4_surgery_share", *MARCH) == {(): pytest.approx(100.0)}
+    assert reference_indicator(tiny_con, "level4_surgery_share", *MARCH) == {(): pytest.approx(200 / 4)}
     assert reference_indicator(tiny_con, "bed_turnover", *MARCH) == {(): pytest.approx(2 / (45 / 31))}
     assert reference_indicator(tiny_con, "antibiotic_intensity", *MARCH) == {(): pytest.approx(550 / 11)}
     assert reference_indicator(tiny_con, "cmi", *MARCH) == {(): pytest.approx(1.0)}

@@ -59,9 +59,10 @@ INSERT INTO fact_inpatient_fee VALUES
   (3, 1, '2024-02-23', 'I1', 'F13', 'WK03', 1, 3000, 2000), (4, 2, '2024-02-28', 'I1', 'F13', 'NK04', 1, 1000, 800),
   (5, 3, '2024-03-31', 'I1', 'F13', 'NK04', 1, 999, 0);
 CREATE TABLE fact_operation (operation_id BIGINT, stay_id BIGINT, operation_date DATE, op_code VARCHAR,
-  op_level INTEGER, is_minimally_invasive BOOLEAN, is_interventional BOOLEAN, surgeon_code VARCHAR);
-INSERT INTO fact_operation VALUES (1, 1, '2024-02-21', '81.51', 4, FALSE, FALSE, 'D2'),
-  (2, 1, '2024-02-21', '79.35', 3, TRUE, FALSE, 'D2'), (3, 2, '2024-02-28', '36.06', 3, TRUE, TRUE, 'D1');
+  op_level INTEGER, is_minimally_invasive BOOLEAN, is_interventional BOOLEAN, is_level4_managed BOOLEAN,
+  surgeon_code VARCHAR);
+INSERT INTO fact_operation VALUES (1, 1, '2024-02-21', '81.51', 4, FALSE, FALSE, FALSE, 'D2'),
+  (2, 1, '2024-02-21', '79.35', 3, TRUE, FALSE, FALSE, 'D2'), (3, 2, '2024-02-28', '36.06', 3, TRUE, TRUE, TRUE, 'D1');
 CREATE TABLE fact_antibiotic_use (use_id BIGINT, stay_id BIGINT, use_date DATE, item_code VARCHAR, ddd_count DOUBLE);
 INSERT INTO fact_antibiotic_use VALUES (1, 1, '2024-02-21', 'I1', 4.5), (2, 2, '2024-02-28', 'I1', 1.5);
 CREATE TABLE fact_bed_day (stat_date DATE, campus_code VARCHAR, dept_code VARCHAR, ward_code VARCHAR,

@@ -3,8 +3,9 @@
 import pytest
 
 from indicators import IndicatorQuery, Warehouse, default_catalog
-from serving.assistant.composer import UnsupportedNumberError, check_numbers, compose
+from serving.assistant.composer import compose
 from serving.assistant.executor import Executor
+from serving.assistant.numbers import UnsupportedNumberError, check_numbers
 from serving.tools import Plan, QueryIndicatorCall
 
 
@@ -19,7 +20,13 @@ def test_composed_answer_passes_and_states_the_figures(results) -> None:
     plan, tool_results = results
     answer = compose(plan, tool_results)
     row = tool_results[0].query.results[0].rows[0]
-    assert f"{row.value:.2f}%" in answer.text and "同比" in answer.text
+    comp = row.comparisons["yoy"]
+    first = answer.text.split("\n")[0]
+    # the figure first, in plain words, with the comparison period's value and the change
+    assert first.startswith(
+        f"本年（2023-01-01至09-08）全院药占比 {row.value:.2f}%，比去年同期（{comp.value:.2f}%）"
+    )
+    assert f"{abs(comp.change):.2f} 个百分点" in first and ("下降" if comp.change < 0 else "上升") in first
     check_numbers(answer.text, tool_results)
 
 
@@ -45,7 +52,7 @@ def test_a_figure_comes_with_its_yearly_trend_and_the_policy_caliber(results, wa
     assert answer.chart["xAxis"]["data"][0].startswith(str(warehouse.data_start.year))
     assert "政策目标按“药占比（不含中药饮片）”口径设定" in answer.text
     # no knowledge base, no citation: no target comparison is made without the document that states it
-    assert "对照" not in answer.text and not answer.citations
+    assert "本期" not in answer.text and not answer.citations
 
 
 def test_targets_are_compared_only_with_the_stating_document_and_told_apart(warehouse, corpus_kb) -> None:
@@ -55,20 +62,23 @@ def test_targets_are_compared_only_with_the_stating_document_and_told_apart(ware
     answer = compose(plan, tool_results)
     cited = {c.doc_id for c in answer.citations}
     if "internal-demo-2023-operations-targets" in cited:
-        assert "对照本院内部目标（医院自行设定，不是国家规定）" in answer.text
+        assert "本院目标（本院自设）：药占比（不含中药饮片）35%以内，本期" in answer.text
     if not any(c.doc_number and c.doc_number in "国办发〔2015〕38号" for c in answer.citations):
         assert "国家政策目标" not in answer.text
-    assert "对照" in answer.text  # the context search finds at least one of the two documents
+    assert "目标" in answer.text.split("口径：")[0]  # the context search finds at least one of the two
+    # no programmer notation in the text: comparators, reliability tags and version numbers go elsewhere
+    for notation in ("<=", ">=", "[S]", "[M]", "口径版本"):
+        assert notation not in answer.text
     # a department's figure is not held against a hospital target
     by_department = IndicatorQuery(
         **query.model_dump(exclude={"filters"}), filters={"department": ["心血管内科"]}
     )
     plan = Plan(calls=[QueryIndicatorCall(arguments=by_department)])
-    assert "对照" not in compose(plan, Executor(warehouse, default_catalog(), corpus_kb).run(plan.calls)).text
+    assert "本期" not in compose(plan, Executor(warehouse, default_catalog(), corpus_kb).run(plan.calls)).text
 
 
 def test_a_passage_is_never_cut_inside_a_number() -> None:
-    from serving.assistant.composer import shorten
+    from serving.assistant.citing import shorten
 
     assert shorten("床位使用率为 79.8% 左右", 9) == "床位使用率为 …"
     assert shorten("短文本", 9) == "短文本"

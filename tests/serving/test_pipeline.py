@@ -289,3 +289,13 @@ def test_the_pipeline_records_which_correctors_changed_the_plan(planner) -> None
     _, drilled = _dialogue(planner, "今年门急诊人次各院区排名", "本部按科室排名前8")
     assert "drill_down_drops_breakdown" in drilled.corrections
     assert _query(drilled.plan).group_by == ["department"]
+
+
+def test_a_breakdown_by_departments_drops_the_one_department_inherited(planner) -> None:
+    _, ranked = _dialogue(planner, "心内科上个月平均住院日", "药占比排名前五的科室")
+    query = _query(ranked.plan)
+    assert query.group_by == ["department"] and query.filters.department == []
+    assert "breakdown_replaces_inherited_filter" in ranked.corrections
+    # a department the question itself names stays (its doctors ranked within it)
+    _, doctors = _dialogue(planner, "今年药占比", "心内科医生排名")
+    assert _query(doctors.plan).filters.department == ["心血管内科"]

@@ -17,8 +17,8 @@ import re
 from typing import Any
 
 from evals.planner import slots
-from serving.assistant.composer import _NUMBER, UnsupportedNumberError, check_numbers
 from serving.assistant.executor import ToolResult
+from serving.assistant.numbers import NUMBER, UnsupportedNumberError, check_numbers
 from serving.planner.llm import compact
 from serving.planner.llm.prompt import to_text
 from serving.tools import Plan
@@ -175,7 +175,7 @@ def corrupt_answer(text: str, results: list[ToolResult], kind: str, rng: random.
     head = text.split("\n\n")[0]
     spans = [
         m
-        for m in _NUMBER.finditer(head)
+        for m in NUMBER.finditer(head)
         if "." in m.group() and not re.match(r"\d{4}-", head[m.start() : m.start() + 5])
     ]
     if not spans:

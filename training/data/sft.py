@@ -16,8 +16,9 @@ import json
 import re
 from typing import Any
 
-from serving.assistant.composer import _NUMBER, _canon, check_numbers, compose
+from serving.assistant.composer import compose
 from serving.assistant.executor import Executor, ToolResult
+from serving.assistant.numbers import NUMBER, canon, check_numbers
 from serving.planner.llm.prompt import Message
 from serving.tools import Plan, Turn
 from training.data.conversations import Encoded
@@ -90,15 +91,15 @@ def numbers_covered(answer: str, prompt: str) -> bool:
 
 def uncovered_numbers(answer: str, prompt: str) -> list[str]:
     allowed = set()
-    for n in _NUMBER.findall(prompt):
-        allowed.add(_canon(n))
+    for n in NUMBER.findall(prompt):
+        allowed.add(canon(n))
         try:
             value = float(n.replace(",", ""))
         except ValueError:
             continue
         # the composer prints values at the indicator's precision (0-4 decimals)
-        allowed.update(_canon(f"{value:.{p}f}") for p in range(5))
-    return [n for n in _NUMBER.findall(re.sub(r"\[\d+\]", "", answer)) if _canon(n) not in allowed]
+        allowed.update(canon(f"{value:.{p}f}") for p in range(5))
+    return [n for n in NUMBER.findall(re.sub(r"\[\d+\]", "", answer)) if canon(n) not in allowed]
 
 
 def digest_result(r: ToolResult) -> dict[str, Any]:

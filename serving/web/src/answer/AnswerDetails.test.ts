@@ -215,11 +215,11 @@ describe('AnswerDetails with other answers', () => {
     expect(w.find('[data-testid="citation"]').exists()).toBe(false)
   })
 
-  it('policy: citations only, and the search query in 计算口径', () => {
+  it('policy: citations only, and no 计算口径 panel where no figure was computed', () => {
     const w = render(fixture(policyJson))
     expect(w.findAll('[data-testid="citation"]').length).toBeGreaterThan(0)
     expect(w.find('[data-testid="figure-card"]').exists()).toBe(false)
-    expect(w.get('[data-testid="caliber-panel"]').text()).toContain('政策检索：“药占比有什么政策要求”')
+    expect(w.find('[data-testid="caliber-panel"]').exists()).toBe(false)
   })
 
   it('a failed tool call lists what is valid', () => {

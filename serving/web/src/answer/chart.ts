@@ -26,12 +26,28 @@ export function prepareOption(option: Obj): Obj {
   const out: Obj = { ...option }
   if (Array.isArray(out.xAxis)) out.xAxis = out.xAxis.map(withRotatedLabels)
   else if (out.xAxis !== undefined) out.xAxis = withRotatedLabels(out.xAxis)
-  // the API sends unrounded floats (36.45222610484559); the tooltip shows them at 2 decimals
+  // the API sends unrounded floats (36.45222610484559); the tooltip shows them at 2 decimals, with
+  // the unit the value axis is named by (a bar's 65.24 alone does not say % or 元)
   if (isObj(out.tooltip) && !('valueFormatter' in out.tooltip)) {
+    const unit = valueUnit(out)
     out.tooltip = {
       ...out.tooltip,
-      valueFormatter: (v: unknown) => (typeof v === 'number' ? formatNumber(v, Number.isInteger(v) ? 0 : 2) : String(v ?? '—')),
+      valueFormatter: (v: unknown) =>
+        typeof v === 'number' ? withUnit(formatNumber(v, Number.isInteger(v) ? 0 : 2), unit) : String(v ?? '—'),
     }
   }
   return out
+}
+
+/** The unit of the chart's value axis (its name), whichever axis it is (bars may lie sideways). */
+export function valueUnit(option: Obj): string {
+  for (const axis of [option.yAxis, option.xAxis]) {
+    if (isObj(axis) && axis.type === 'value' && typeof axis.name === 'string') return axis.name
+  }
+  return ''
+}
+
+function withUnit(value: string, unit: string): string {
+  if (!unit || unit === '无量纲' || unit === '比值') return value
+  return unit === '%' ? `${value}%` : `${value} ${unit}`
 }

@@ -9,7 +9,7 @@ export function planQueries(toolResults: ToolResult[] | null | undefined): Query
 
 export interface ComparisonView {
   kind: string
-  label: string // 同比 | 环比
+  label: string // 去年同期 | 上期
   value: string // the comparison period's value, formatted
   period: string
   change: ChangeView
@@ -67,7 +67,8 @@ export function figureCards(toolResults: ToolResult[] | null | undefined): Figur
   return cards
 }
 
-/** Precision of a table column that holds an indicator value (header "药占比（%）", or 同比/环比). */
+/** Precision of a table column that holds an indicator value (header "药占比（%）", or 去年同期/上期)
+ * or a change (同比增减（百分点）, 环比增减（%）: two decimals). */
 export function columnPrecisions(response: Pick<ChatResponse, 'table' | 'tool_results'>): (number | undefined)[] {
   const columns = response.table?.columns ?? []
   const results = planQueries(response.tool_results).flatMap((q) => q.results)
@@ -75,7 +76,8 @@ export function columnPrecisions(response: Pick<ChatResponse, 'table' | 'tool_re
     const ind = results.find((r) => col === `${r.name}（${r.unit}）` || col === r.name)
     if (ind) return ind.precision
     // the comparison columns repeat the value of the indicator (only one indicator per table)
-    if ((col === '同比' || col === '环比') && results.length === 1) return results[0].precision
+    if ((col === '去年同期' || col === '上期') && results.length === 1) return results[0].precision
+    if (col.startsWith('同比增减') || col.startsWith('环比增减')) return 2
     return undefined
   })
 }

@@ -163,3 +163,12 @@ describe('prepareOption', () => {
     expect(fmt(22091)).toBe('22,091')
   })
 })
+
+describe('tooltip units', () => {
+  it('adds the value axis unit, whichever axis holds the values', () => {
+    const bars = prepareOption({ tooltip: {}, xAxis: { type: 'value', name: '%' }, yAxis: { type: 'category', data: ['a'] } })
+    expect((bars.tooltip as { valueFormatter: (v: unknown) => string }).valueFormatter(65.2351)).toBe('65.24%')
+    const line = prepareOption({ tooltip: {}, xAxis: { type: 'category', data: ['2019'] }, yAxis: { type: 'value', name: '人次' } })
+    expect((line.tooltip as { valueFormatter: (v: unknown) => string }).valueFormatter(22091)).toBe('22,091 人次')
+  })
+})

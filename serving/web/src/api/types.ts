@@ -38,7 +38,8 @@ export interface IndicatorQuery {
 
 export interface Comparison {
   kind: 'yoy' | 'mom'
-  label: string // 同比 | 环比
+  label: string // the comparison period's value: 去年同期 | 上期
+  change_label: string // its change: 同比增减 | 环比增减
   start: string
   end: string
   value: number | null
@@ -60,6 +61,7 @@ export interface Row {
   denominator: number | null
   comparisons: Record<string, Comparison>
   rank: number | null
+  partial: boolean // a time bucket cut short by the period or the data (2023 to 09-08)
 }
 
 /** A target value of an indicator (national or the hospital's own), with where it comes from. */
@@ -84,6 +86,7 @@ export interface IndicatorResult {
   kind: string
   version: string
   version_note: string
+  version_effective_from: string | null
   definition: string
   formula: string
   caliber_note: string
@@ -93,6 +96,8 @@ export interface IndicatorResult {
   targets: Target[]
   source_document: string
   rows: Row[]
+  accumulates: boolean // a count or amount (not comparable between partial and full periods)
+  row_order: 'rank' | 'value_desc' | 'time' | 'keys'
   sql: string[]
   notes: string[]
 }

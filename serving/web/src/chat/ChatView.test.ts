@@ -28,7 +28,7 @@ const done = (over: Partial<ChatResponse> = {}) =>
   ({
     question: QUESTION,
     answer: '**药占比**（2023-01-01 至 2023-09-08）为 36.45%。同比下降 0.22百分点。',
-    plan: { calls: [], clarification: null, refusal: null },
+    plan: { calls: [{ tool: 'query_indicator', arguments: {} }], clarification: null, refusal: null },
     tool_results: [],
     citations: [],
     chart: null,
@@ -194,5 +194,29 @@ describe('ChatView', () => {
     expect(seen.at(-1)?.conversation_id).toBe('c-9')
     expect(wrapper.find('.chat-title').text()).toBe('旧会话')
     expect(wrapper.find('[data-testid=export-pdf]').attributes('href')).toContain('/conversations/c-9/export?format=pdf&turn=1')
+  })
+
+  it('shows a refusal once, in its box, with no export buttons', async () => {
+    const refusal = { category: 'patient_data', message: '不提供患者个人信息。' }
+    const response = { ...done({ answer: '不提供患者个人信息。' }), conversation_id: undefined }
+    response.plan = { calls: [], clarification: null, refusal } as unknown as ChatResponse['plan']
+    const conversation = {
+      id: 'c-8',
+      title: '拒答',
+      created_at: '2026-12-02T00:53:50',
+      updated_at: '2026-12-02T00:53:50',
+      messages: [
+        { role: 'user', content: '张三住哪个床', response: null, created_at: '' },
+        { role: 'assistant', content: '不提供患者个人信息。', response, created_at: '' },
+      ],
+    }
+    stub = stubFetch(() => jsonResponse(conversation))
+    vi.stubGlobal('fetch', stub.fetch)
+    const chat = mountChat()
+    await chat.load('c-8')
+    await flushPromises()
+    // the details (stubbed here) carry the refusal box; the text is not shown beside it again
+    expect(wrapper.find('[data-testid=answer-text]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=export-pdf]').exists()).toBe(false)
   })
 })

@@ -16,6 +16,13 @@ export function richSegments(text: string): Segment[] {
   return segments
 }
 
+/** The answer's first paragraph (the figure in words, or a policy answer's first sentences) and the
+ * rest, so that the line that answers the question can stand out. */
+export function splitLead(text: string): { lead: string; rest: string } {
+  const at = text.indexOf('\n\n')
+  return at < 0 ? { lead: text, rest: '' } : { lead: text.slice(0, at), rest: text.slice(at) }
+}
+
 const POLICY_HEADER = '\n\n相关政策与文件：'
 
 /**
