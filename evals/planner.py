@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from evals.datasets import dataset_file, load_jsonl, write_report
 from indicators import IndicatorError, IndicatorQuery, QueryResult, Warehouse
 from serving.assistant.assistant import WITHHELD_ANSWER, Assistant, AssistantResponse
+from serving.planner.clarify import is_group_total
 from serving.tools import Plan
 from serving.tools import Turn as PlannedTurn
 
@@ -109,7 +110,9 @@ def slots(plan: Plan) -> set[tuple]:
         found.add(("refuse", plan.refusal.category))
     if plan.clarification:
         found.add(("clarify", plan.clarification.slot))
-        found.update(("option", o) for o in plan.clarification.options)
+        # the group's total (全部内科合计, issue #14) is offered beside the members, not one of them:
+        # golds written before it list the members, and the members are what is compared
+        found.update(("option", o) for o in plan.clarification.options if not is_group_total(o))
     for call in plan.calls:
         found.add(("tool", call.tool))
         args = call.arguments

@@ -271,3 +271,20 @@ def test_report_filename_is_safe(three: Conversation) -> None:
     assert MEDIA_TYPES["md"] == "text/markdown; charset=utf-8"
     with pytest.raises(ValueError):
         report_filename(three, "docx")  # type: ignore[arg-type]
+
+
+def test_pdf_gives_each_question_its_own_pages_figures_and_chart_first(three: Conversation) -> None:
+    """Each question starts a page that holds its key figure and chart; a long table is cut to
+    keep a question to two pages (the Excel export keeps every row)."""
+    conv = copy.deepcopy(three)
+    rank = conv.messages[5].response
+    rank["table"]["rows"] = [row for _ in range(8) for row in rank["table"]["rows"]]  # 40 rows
+    reader = pypdf.PdfReader(io.BytesIO(render_report(conv, "pdf", exported_at=EXPORTED)))
+    pages = [re.sub(r"\s+", "", p.extract_text()) for p in reader.pages]
+    starts = [next(i for i, p in enumerate(pages) if f"第{n}问" in p) for n in (1, 2, 3)]
+    assert starts == sorted(starts) and len(set(starts)) == 3
+    ends = [*starts[1:], next(i for i, p in enumerate(pages) if "附录：执行的SQL" in p)]
+    for n, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
+        assert end - start <= 2, f"question {n} takes {end - start} pages"
+    assert "36.45%" in pages[starts[0]] and "关键数字" in pages[starts[0]]
+    assert "其余20行见Excel导出" in "".join(pages[starts[2] : ends[2] + 1])

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from indicators import IndicatorError
 from retrieval import EmptyQueryError
+from serving.api.validation_zh import message_zh
 from serving.assistant.assistant import InvalidQuestionError
 from serving.conversations import ConversationNotFoundError
 from serving.reports import TurnNotFoundError
@@ -50,7 +51,7 @@ def install_error_handlers(app: FastAPI) -> None:
         problems = []
         for e in exc.errors():
             loc = ".".join(str(p) for p in e["loc"] if p != "body")
-            problems.append(f"{loc or 'body'}: {e['msg']}")
+            problems.append(f"{loc or 'body'}：{message_zh(e)}")
         first = exc.errors()[0]["loc"] if exc.errors() else ()
         param = ".".join(str(p) for p in first if p != "body") or None
         return JSONResponse(error_body("请求无效：" + "；".join(problems), "invalid_request", param), 422)
@@ -89,7 +90,7 @@ class OpenAIError(Exception):
                 f"请求体不是合法的 JSON：{first.get('ctx', {}).get('error', first['msg'])}",
                 code="invalid_json",
             )
-        problems = [f"{openai_param(e['loc']) or 'body'}: {e['msg']}" for e in errors]
+        problems = [f"{openai_param(e['loc']) or 'body'}：{message_zh(e)}" for e in errors]
         code = "missing_required_parameter" if first["type"] == "missing" else "invalid_value"
         return cls("请求无效：" + "；".join(problems), param=openai_param(first["loc"]), code=code)
 

@@ -33,7 +33,7 @@ GROUP_LABELS = {
 def headline(ind: IndicatorResult, q: QueryResult, tabled: bool) -> str:
     """``tabled``: the answer shows this result's rows in its table (so the text may point to it)."""
     period = period_name(q.query.start, q.query.end, q.as_of)
-    scope = scope_text(q.query.filters)
+    scope = scope_text(q.query.filters, q.query.group_by)
     if not ind.rows:
         return f"{period}{scope}{ind.name}：统计期内没有数据。"
     if len(ind.rows) == 1 and not ind.rows[0].keys:

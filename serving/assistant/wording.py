@@ -4,6 +4,7 @@ use (去年同期, 同比增减, 2023（截至09-08）), with no programmer nota
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 from indicators import IndicatorResult, Row
@@ -86,10 +87,19 @@ def row_label(row: Row) -> str:
     return " ".join(bucket_text(v, row, k) if k in _TIME_GRAINS else v for k, v in row.keys.items())
 
 
-def scope_text(filters: dict[str, list[str]]) -> str:
-    """Who the figure is of: 全院, or the filters' members (东院区 心血管内科)."""
-    parts = ["、".join(filters[k]) for k in _SCOPE_ORDER if filters.get(k)]
-    return " ".join(parts) if parts else "全院"
+def scope_text(filters: dict[str, list[str]], group_by: Sequence[str] = ()) -> str:
+    """Who the figure is of: 全院, or the filters' members (东院区 心血管内科); a filter the rows are
+    grouped by is named by the rows themselves."""
+    if not any(filters.values()):
+        return "全院"
+    return " ".join(_members(filters[k]) for k in _SCOPE_ORDER if filters.get(k) and k not in group_by)
+
+
+def _members(names: list[str], shown: int = 3) -> str:
+    """心血管内科、呼吸内科 — or, for a group's total, 心血管内科、呼吸内科、消化内科等 11 个合计."""
+    if len(names) <= shown:
+        return "、".join(names)
+    return "、".join(names[:shown]) + f"等 {len(names)} 个合计"
 
 
 def change_text(comp: Comparison, ind: IndicatorResult) -> str:

@@ -73,14 +73,18 @@ class Clarifier:
         ):  # an unknown indicator: the choice joins the question, the unknown name stays unread
             return f"{normalise(question)} {choice}"
         suffix = "医生" if found.clarification.slot == "doctor" else ""
+        if is_group_total(choice):  # the group's total: every member, summed (Σ分子 ÷ Σ分母)
+            choice = "、".join(o for o in asked.options if o != choice) + "合计"
         return normalise(question).replace(found.text, choice + suffix, 1)
 
     # ------------------------------------------------------------------ kinds
     def _department_group(self, mentions: list[Mention]) -> Ambiguity | None:
         for m in mentions:
             if m.kind == "department_group":
-                options = self.lexicon.departments_by_group.get(m.canonical, [])
-                question = f"“{m.text}”包含多个科室，请问是哪一个？"
+                members = self.lexicon.departments_by_group.get(m.canonical, [])
+                total = group_total(m.canonical)
+                options = [*members, total] if len(members) > 1 else members
+                question = f"“{m.text}”包含多个科室，请问是哪一个？也可以看{total}。"
                 return Ambiguity(Clarification(slot="department", question=question, options=options), m.text)
         return None
 
@@ -120,6 +124,15 @@ class Clarifier:
         where = "、".join(sorted(departments))
         question = f"{where}有{len(options)}位{match.group(1)}姓医生，请问您指的是哪一位？"
         return Ambiguity(Clarification(slot="doctor", question=question, options=options), match.group(0))
+
+
+def group_total(group: str) -> str:
+    """The option that asks for a department group's total: 全部内科合计."""
+    return f"全部{group}合计"
+
+
+def is_group_total(option: str) -> bool:
+    return option.startswith("全部") and option.endswith("合计")
 
 
 def _settled_by_context(options: list[str], term: str, rest: str) -> list[str]:

@@ -21,6 +21,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     Preformatted,
     SimpleDocTemplate,
@@ -29,6 +30,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from serving.assistant.citing import shorten
 from serving.reports.content import (
     FIGURE_COLUMNS,
     Caliber,
@@ -46,6 +48,8 @@ FRAME_WIDTH = A4[0] - 2 * MARGIN
 CHART_HEIGHT = 230
 MAX_UPRIGHT_LABELS = 12  # more category labels than this are turned 45° so they do not overlap
 MAX_SHOWN_LABELS = 24  # beyond this only every k-th label is written
+CITATION_CHARS = 120  # a citation's remark and excerpt in the PDF; the web UI and Excel show them whole
+MAX_TABLE_ROWS = 20  # a question keeps to two pages; the Excel export holds every row
 SQL_LINE_CHARS = 100  # Preformatted does not wrap by itself; longer lines are split
 PALETTE = [colors.HexColor(c) for c in ("#2f6db5", "#d9822b", "#3a9a5b", "#c23b3b", "#7b5ea7", "#5f6b73")]
 _GRID = colors.HexColor("#b8c2cc")
@@ -85,7 +89,9 @@ def render_pdf(report: Report) -> bytes:
     story += [Paragraph(f"{_esc(label)}：{_esc(value)}", st.body) for label, value in report.meta]
     story.append(Paragraph(_esc(report.source_note), st.small))
     story += [Paragraph(_esc(note), st.note) for note in report.notes]
-    for section in report.sections:
+    for i, section in enumerate(report.sections):
+        if i:
+            story.append(PageBreak())  # each question starts a page: its figures and chart lead it
         story += _section(section, st)
     story += _sql_appendix(report, st)
     buffer = io.BytesIO()
@@ -113,35 +119,47 @@ def render_pdf(report: Report) -> bytes:
 
 
 def _section(s: Section, st: _Styles) -> list[Flowable]:
+    """One question: its answer's first line, key figures and chart on the first page, then the rest
+    of the answer, the table (at most MAX_TABLE_ROWS rows), 口径 and citations."""
     out: list[Flowable] = [
         Paragraph(f"第 {s.number} 问：{_esc(s.question)}", st.h2),
         Paragraph(f"提问时间：{_esc(s.asked_at)}", st.small),
     ]
     out += [Paragraph(_esc(note), st.note) for note in s.notes]
-    out.append(Paragraph("回答", st.h3))
-    out += [
-        Paragraph(_esc(p).replace("\n", "<br/>"), st.body) for p in s.plain_answer.split("\n\n") if p.strip()
-    ]
+    # the policy excerpts beside a figure are the citations below: not printed twice
+    paragraphs = [p for p in s.plain_answer.split("\n\n") if p.strip() and not p.startswith("相关政策与文件")]
+    lead, rest = paragraphs[:1], paragraphs[1:]
+    out += [Paragraph(_esc(p).replace("\n", "<br/>"), st.body) for p in lead]
     if s.clarification:
         options = f"<br/>可选：{_esc('、'.join(s.options))}" if s.options else ""
         out.append(Paragraph(f"需要澄清：{_esc(s.clarification)}{options}", st.note))
     if s.refusal:
         out.append(Paragraph(f"无法回答：{_esc(s.refusal)}", st.note))
+    first_page: list[Flowable] = []
     if s.figures:
-        out.append(Paragraph("关键数字", st.h3))
-        out.append(
+        first_page.append(Paragraph("关键数字", st.h3))
+        first_page.append(
             _table(FIGURE_COLUMNS, [f.cells for f in s.figures], st, widths=[0.16, 0.12, 0.2, 0.12, 0.4])
         )
     if s.chart:
-        out += _chart(s.chart, st)
+        first_page += _chart(s.chart, st)
+    if first_page:
+        out.append(KeepTogether(first_page))
+    if rest:
+        out.append(Paragraph("回答", st.h3))
+        out += [Paragraph(_esc(p).replace("\n", "<br/>"), st.body) for p in rest]
     if s.table:
-        rows = [[cell_text(v, s.table.precision) for v in row] for row in s.table.rows]
+        shown = s.table.rows[:MAX_TABLE_ROWS]
+        rows = [[cell_text(v, s.table.precision) for v in row] for row in shown]
         numeric = [
             any(isinstance(row[c], float) for row in s.table.rows if c < len(row))
             for c in range(len(s.table.columns))
         ]
         out.append(Paragraph("结果表", st.h3))
         out.append(_table(s.table.columns, rows, st, numeric=numeric))
+        if len(s.table.rows) > len(shown):
+            more = len(s.table.rows) - len(shown)
+            out.append(Paragraph(f"表中列出前 {len(shown)} 行，其余 {more} 行见 Excel 导出。", st.small))
     if s.calibers:
         out.append(Paragraph("计算口径", st.h3))
         for i, c in enumerate(s.calibers, start=1):
@@ -152,16 +170,23 @@ def _section(s: Section, st: _Styles) -> list[Flowable]:
             source = f"（{_esc(c.source_line)}）" if c.source_line else ""
             lines = [f"[{n}] {_esc(c.heading)}{source}"]
             if c.reliability:
-                lines.append(f"<font size=8 color='#555555'>可靠性：{_esc(c.reliability)}</font>")
+                reliability = _esc(shorten(c.reliability, CITATION_CHARS))
+                lines.append(f"<font size=8 color='#555555'>可靠性：{reliability}</font>")
             if c.excerpt:
-                lines.append(f"<font size=8 color='#555555'>原文摘录：{_esc(c.excerpt)}</font>")
+                excerpt = _esc(shorten(c.excerpt, CITATION_CHARS))
+                lines.append(f"<font size=8 color='#555555'>原文摘录：{excerpt}</font>")
             out.append(Paragraph("<br/>".join(lines), st.body))
     return out
 
 
 def _caliber(c: Caliber, anchor: str, st: _Styles) -> Flowable:
+    """The question's own query in full; a context query the assistant added (补充查询) in one line
+    with its period, so that a question keeps to two pages (the Excel export has every field)."""
     lines = [f"<b>{_esc(c.indicator)}</b>（{_esc(c.source)}）"]
-    lines += [f"{_esc(label)}：{_esc(value)}" for label, value in c.items if value]
+    if c.source == "本问查询":
+        lines += [f"{_esc(label)}：{_esc(value)}" for label, value in c.items if value]
+    else:
+        lines[0] += f"：{_esc(c.version)}，{_esc(c.period)}，{_esc(c.grouping)}"
     if c.sql:
         lines.append(
             f'执行的 SQL：共 {len(c.sql)} 条，见附录 <link href="#{anchor}" color="blue">{anchor}</link>'

@@ -119,3 +119,17 @@ def test_conversations_persist_across_restart(
 def test_bad_requests(chat_client: TestClient, body: dict, status: int, param: str) -> None:
     r = chat_client.post("/api/v1/chat", json=body)
     assert r.status_code == status and r.json()["error"]["param"] == param
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"question": "药" * 501}, "最多 500 个字符"),
+        ({"q": "药占比"}, "缺少必填项"),
+        ({"question": "药占比", "scope": {"start": "2023-02-30"}}, "不是合法的日期"),
+        ({"question": 3}, "应为文本"),
+    ],
+)
+def test_validation_messages_are_in_chinese(chat_client: TestClient, body: dict, said: str) -> None:
+    message = chat_client.post("/api/v1/chat", json=body).json()["error"]["message"]
+    assert said in message and "should" not in message and "required" not in message

@@ -299,3 +299,16 @@ def test_a_breakdown_by_departments_drops_the_one_department_inherited(planner) 
     # a department the question itself names stays (its doctors ranked within it)
     _, doctors = _dialogue(planner, "今年药占比", "心内科医生排名")
     assert _query(doctors.plan).filters.department == ["心血管内科"]
+
+
+def test_a_department_group_clarification_offers_the_group_total(planner, warehouse) -> None:
+    asked, total = _dialogue(planner, "今年内科药占比", "全部内科合计")
+    options = asked.plan.clarification.options
+    assert options[-1] == "全部内科合计" and len(options) > 3
+    query = _query(total.plan)
+    assert query.filters.department == options[:-1] and query.group_by == []
+    # the total is Σ分子 ÷ Σ分母 over the group, not a mean of the departments' ratios
+    whole = warehouse.query(query).results[0].rows[0]
+    by_department = warehouse.query(query.model_copy(update={"group_by": ["department"]})).results[0].rows
+    ratio = sum(r.numerator for r in by_department) / sum(r.denominator for r in by_department) * 100
+    assert whole.value == pytest.approx(ratio)

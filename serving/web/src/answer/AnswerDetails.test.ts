@@ -253,3 +253,23 @@ describe('AnswerDetails with other answers', () => {
     expect(errors[1].text()).toContain('政策检索未完成：政策知识库未启用')
   })
 })
+
+describe('drill-down from the chart', () => {
+  it('asks one level down for the clicked category, as the next question', async () => {
+    const { default: breakdownJson } = await import('./__fixtures__/breakdown.json')
+    const w = render(fixture(breakdownJson))
+    expect(w.find('[data-testid="drill-hint"]').exists()).toBe(true)
+    w.findComponent({ name: 'EChart' }).vm.$emit('pick', '东院区')
+    expect(w.emitted('choose')?.[0]).toEqual(['东院区各科室的出院人次'])
+  })
+
+  it('reads a partial period off the label and has nothing below a doctor', async () => {
+    const { drillQuestion } = await import('./figures')
+    const response = fixture(seedJson)
+    const query = response.tool_results[0].query!
+    query.query.group_by = ['year']
+    expect(drillQuestion(response, '2023（截至09-08）')).toBe('2023年各月的药占比')
+    query.query.group_by = ['doctor']
+    expect(drillQuestion(response, '张医生')).toBeNull()
+  })
+})

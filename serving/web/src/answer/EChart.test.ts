@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { mount } from '@vue/test-utils'
 import { nextTick } from 'vue'
 
-const chart = { setOption: vi.fn(), resize: vi.fn(), dispose: vi.fn() }
+const chart = { setOption: vi.fn(), resize: vi.fn(), dispose: vi.fn(), on: vi.fn() }
 vi.mock('echarts/core', () => ({ use: vi.fn(), init: vi.fn(() => chart) }))
 
 import * as echarts from 'echarts/core'

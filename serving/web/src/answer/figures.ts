@@ -82,6 +82,25 @@ export function columnPrecisions(response: Pick<ChatResponse, 'table' | 'tool_re
   })
 }
 
+// one level down from each breakdown: a department's doctors, a campus's departments, a year's months
+const DRILL: Record<string, (label: string, indicator: string) => string> = {
+  department: (label, indicator) => `${label}各医生的${indicator}`,
+  campus: (label, indicator) => `${label}各科室的${indicator}`,
+  year: (label, indicator) => `${label}年各月的${indicator}`,
+  quarter: (label, indicator) => `${label}各月的${indicator}`,
+}
+
+/** The question that drills into a clicked category of the answer's chart, or null where there is
+ * no level below (a doctor, a month). The label may carry a partial-period mark: 2023（截至09-08）. */
+export function drillQuestion(response: Pick<ChatResponse, 'tool_results'>, label: string): string | null {
+  const q = planQueries(response.tool_results).find((p) => (p.query.group_by ?? []).length === 1)
+  const key = q?.query.group_by[0]
+  const drill = key ? DRILL[key] : undefined
+  const indicator = q?.results[0]?.name
+  if (!drill || !indicator) return null
+  return drill(label.replace(/（.*）$/, '').trim(), indicator)
+}
+
 /** Failed tool calls, for the error notice. */
 export function failedResults(toolResults: ToolResult[] | null | undefined): ToolResult[] {
   return (toolResults ?? []).filter((t) => !t.ok)

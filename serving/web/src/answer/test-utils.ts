@@ -37,7 +37,7 @@ export const withElementPlus = { global: { plugins: [ElementPlus] } }
 
 /** A fake of what echarts/core's init returns, for vi.mock('echarts/core'). */
 export function fakeChart() {
-  return { setOption: vi.fn(), resize: vi.fn(), dispose: vi.fn() }
+  return { setOption: vi.fn(), resize: vi.fn(), dispose: vi.fn(), on: vi.fn() }
 }
 
 /** Let pending promises (fetch mocks, awaits in components) settle, then Vue re-render. */

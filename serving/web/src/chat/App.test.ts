@@ -22,6 +22,7 @@ let stub: ReturnType<typeof stubFetch>
 let wrapper: VueWrapper
 
 beforeEach(() => {
+  history.replaceState(null, '', '/') // the conversation URL of one test must not open in the next
   stub = stubFetch(({ url, body }) => {
     if (url.endsWith('/meta')) return jsonResponse({ version: '0.1.0', as_of: '2023-09-08', data_start: '2019-01-01', warehouse: 'duckdb', generator: {} })
     if (url.includes('/chat/stream')) {
@@ -62,7 +63,9 @@ describe('App', () => {
     wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
     await flushPromises()
     const bar = wrapper.findComponent(FilterBar)
-    expect(bar.props('disabled')).toBe(true)
+    // filters can be set before the first question: the bar is open, and says nothing is asked yet
+    expect(bar.props('disabled')).toBe(false)
+    expect(bar.props('hasQuestion')).toBe(false)
     const listed = listCalls()
 
     await wrapper.findAll('[data-testid=suggested-question]')[3].trigger('click')
@@ -81,6 +84,35 @@ describe('App', () => {
     const bubbles = wrapper.findAll('[data-testid=user-message]')
     expect(bubbles[1].text()).toContain('筛选：东院区 · 2023-01-01 至 2023-06-30')
     expect(bubbles[0].text()).not.toContain('筛选')
+  })
+
+  it('keeps filters set before asking for the first question and the ones after it', async () => {
+    wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+    await flushPromises()
+    const bar = wrapper.findComponent(FilterBar)
+    bar.vm.$emit('apply', { department: ['消化内科'], start: '2022-01-01', end: '2022-12-31' })
+    await flushPromises()
+    expect(streamBodies()).toHaveLength(0) // nothing to ask again yet: the scope waits
+    expect(bar.props('standing')).toBe(true)
+    await wrapper.findAll('[data-testid=suggested-question]')[0].trigger('click')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=details-stub]').exists()).toBe(true))
+    expect((streamBodies()[0] as { scope?: unknown }).scope).toEqual({ department: ['消化内科'], start: '2022-01-01', end: '2022-12-31' })
+    expect(wrapper.find('[data-testid=user-message]').text()).toContain('消化内科')
+    bar.vm.$emit('clear')
+    await flushPromises()
+    expect(bar.props('standing')).toBe(false)
+  })
+
+  it('gives each conversation a URL that opens it again', async () => {
+    wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+    await flushPromises()
+    await wrapper.findAll('[data-testid=suggested-question]')[0].trigger('click')
+    await vi.waitFor(() => expect(window.location.hash).toBe('#/c/c-7'))
+    wrapper.unmount()
+    const before = stub.calls.length
+    wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+    await flushPromises()
+    expect(stub.calls.slice(before).some((c) => c.url === '/api/v1/conversations/c-7')).toBe(true)
   })
 
   it('puts the cursor in the question box on / and Ctrl+K', async () => {

@@ -162,6 +162,26 @@ describe('ChatView', () => {
     expect(wrapper.find('[data-testid=stop-button]').exists()).toBe(false)
   })
 
+  it('stops an answer with Esc', async () => {
+    const chat = mountChat()
+    await type(QUESTION)
+    await wrapper.find('[data-testid=send-button]').trigger('click')
+    streams[0].push(sseFrame('answer', { delta: '部分回答' }))
+    await vi.waitFor(() => expect(text('answer-text')).toBe('部分回答'))
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape' }))
+    await vi.waitFor(() => expect(wrapper.text()).toContain('已停止生成'))
+    expect(chat.busy.value).toBe(false)
+  })
+
+  it('keeps an over-long question whole, says so, and does not send it', async () => {
+    mountChat()
+    await type('药'.repeat(600))
+    expect(text('too-long')).toContain('最长 500 字')
+    expect(wrapper.find('[data-testid=send-button]').attributes('disabled')).toBeDefined()
+    const box = wrapper.find('[data-testid=question-input] textarea').element as HTMLTextAreaElement
+    expect(box.value).toHaveLength(600)
+  })
+
   it('does not send on Shift+Enter or while an IME candidate is being confirmed', async () => {
     mountChat()
     await type(QUESTION)

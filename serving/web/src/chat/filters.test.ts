@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { emptyFilters, fromDate, periodShortcuts, scopeFrom, scopeLabel, toDate } from './filters'
 import { richSegments, splitPolicyExcerpts } from './richText'
-import { parseServerTime, shortTime } from './format'
+import { groupByDate, parseServerTime, shortTime } from './format'
 
 const byText = (asOf: string) => Object.fromEntries(periodShortcuts(asOf).map((s) => [s.text, [s.start, s.end]]))
 
@@ -90,5 +90,24 @@ describe('conversation times', () => {
     expect(shortTime(local(new Date(2026, 11, 2, 9, 5)), now)).toBe('09:05')
     expect(shortTime(local(new Date(2026, 10, 30, 9, 5)), now)).toBe('11-30 09:05')
     expect(shortTime(local(new Date(2025, 10, 30, 9, 5)), now)).toBe('2025-11-30')
+  })
+
+  it('groups conversations as 今天, 昨天, 近7天 and 更早, keeping the list order within each', () => {
+    const now = new Date(2026, 11, 3, 10, 0)
+    const local = (d: Date) => d.toISOString().replace('Z', '')
+    const items = [
+      { id: 'a', updated_at: local(new Date(2026, 11, 3, 9, 0)) },
+      { id: 'b', updated_at: local(new Date(2026, 11, 2, 23, 0)) },
+      { id: 'c', updated_at: local(new Date(2026, 10, 29, 8, 0)) },
+      { id: 'd', updated_at: local(new Date(2026, 9, 1, 8, 0)) },
+      { id: 'e', updated_at: local(new Date(2026, 11, 3, 1, 0)) },
+    ]
+    const groups = groupByDate(items, now)
+    expect(groups.map((g) => [g.label, g.items.map((i) => i.id)])).toEqual([
+      ['今天', ['a', 'e']],
+      ['昨天', ['b']],
+      ['近7天', ['c']],
+      ['更早', ['d']],
+    ])
   })
 })

@@ -20,3 +20,31 @@ export function shortTime(value: string, now: Date = new Date()): string {
   if (t.getMonth() === now.getMonth() && t.getDate() === now.getDate()) return hm
   return `${pad(t.getMonth() + 1)}-${pad(t.getDate())} ${hm}`
 }
+
+export interface DateGroup<T> {
+  label: string // 今天 | 昨天 | 近7天 | 更早
+  items: T[]
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/** Conversations grouped as chat tools group them, newest group first; the list's order is kept. */
+export function groupByDate<T extends { updated_at: string }>(items: T[], now: Date = new Date()): DateGroup<T>[] {
+  const today = new Date(now.getFullYear(), now.getMonth(), now.getDate()).getTime()
+  const labelOf = (value: string): string => {
+    const t = parseServerTime(value).getTime()
+    if (Number.isNaN(t) || t < today - 6 * DAY_MS) return '更早'
+    if (t >= today) return '今天'
+    if (t >= today - DAY_MS) return '昨天'
+    return '近7天'
+  }
+  const groups: DateGroup<T>[] = []
+  for (const item of items) {
+    const label = labelOf(item.updated_at)
+    const group = groups.find((g) => g.label === label)
+    if (group) group.items.push(item)
+    else groups.push({ label, items: [item] })
+  }
+  const order = ['今天', '昨天', '近7天', '更早']
+  return groups.sort((a, b) => order.indexOf(a.label) - order.indexOf(b.label))
+}

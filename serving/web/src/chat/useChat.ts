@@ -1,7 +1,7 @@
 // The conversation on screen: its turns (a question and its answer), the streaming request, stop,
 // retry, and loading a stored conversation. One store per page, created by App.vue and handed to
 // the chat view, the filter bar and the catalog's "ask this" so they all act on the same turns.
-import { computed, reactive } from 'vue'
+import { computed, reactive, ref } from 'vue'
 import { ApiError } from '../api/http'
 import { getConversation, streamChat, STREAM_IDLE_TIMEOUT_MS } from '../api/client'
 import type { ChatResponse, ChatScope, Conversation } from '../api/types'
@@ -56,6 +56,9 @@ export function useChat(options: ChatOptions = {}) {
 
   const busy = computed(() => state.turns.some((t) => ACTIVE.includes(t.status)))
   const lastQuestion = computed(() => state.turns.at(-1)?.question ?? '')
+  // the filter bar's scope, set before or after asking: like a report's filters it holds for every
+  // question that follows, until cleared or a new conversation starts
+  const standingScope = ref<ChatScope | null>(null)
 
   function newTurn(question: string, scope: ChatScope | null): ChatTurn {
     return reactive({
@@ -115,7 +118,7 @@ export function useChat(options: ChatOptions = {}) {
   function ask(question: string, scope: ChatScope | null = null): boolean {
     const text = question.trim()
     if (!text || text.length > MAX_QUESTION_CHARS || busy.value || state.loading) return false
-    const turn = newTurn(text, scope)
+    const turn = newTurn(text, scope ?? standingScope.value)
     state.turns.push(turn)
     void run(turn)
     return true
@@ -140,6 +143,7 @@ export function useChat(options: ChatOptions = {}) {
   /** An empty conversation: the next question starts a new one on the server. */
   function reset(): void {
     stop()
+    standingScope.value = null
     epoch++
     storedCount = 0
     Object.assign(state, { conversationId: null, title: '', turns: [], loading: false, loadError: null })
@@ -186,7 +190,7 @@ export function useChat(options: ChatOptions = {}) {
     return turns
   }
 
-  return { state, busy, lastQuestion, ask, retry, stop, reset, load }
+  return { state, busy, lastQuestion, standingScope, ask, retry, stop, reset, load }
 }
 
 export type ChatStore = ReturnType<typeof useChat>
