@@ -58,10 +58,16 @@ def target_sentence(ind: IndicatorResult, q: QueryResult, target: Target, citati
         )
     else:
         document = source.doc_number or source.title
+        scope = plain(target.scope)
+        # the scope usually states the figure in the document's own words (30%左右): then no second,
+        # stricter-sounding paraphrase of it
+        figure = (
+            ""
+            if f"{target.value:g}" in scope
+            else f"（{target_value_text(target.value, target.comparator, ind)}）"
+        )
         text = (
-            f"国家政策目标（{document}）：{plain(target.scope)}"
-            f"（{target_value_text(target.value, target.comparator, ind)}）；"
-            f"本期 {value_text(value, ind)}，{verdict}该水平。"
+            f"国家政策目标（{document}）：{scope}{figure}；本期 {value_text(value, ind)}，{verdict}该水平。"
         )
     return text + (f"{note}" if note else "")
 

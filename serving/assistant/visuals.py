@@ -45,7 +45,8 @@ def chart(ind: IndicatorResult, q: QueryResult, targets: Sequence[Target] = ()) 
     labels = [row_label(r) for r in ind.rows]
     values = [r.value for r in ind.rows]
     horizontal = not time_axis and len(labels) > HORIZONTAL_AFTER
-    categories: dict[str, Any] = {"type": "category", "data": labels}
+    # triggerEvent: a click on a category's label drills down too, not only one on its bar
+    categories: dict[str, Any] = {"type": "category", "data": labels, "triggerEvent": True}
     numbers: dict[str, Any] = {"type": "value", "name": ind.unit}
     if horizontal:
         categories["inverse"] = True  # the first row (the highest) on top, as in the table

@@ -26,9 +26,8 @@ def test_a_click_on_a_bar_drills_down_as_a_new_turn(page, live_server: str) -> N
     box = canvas.bounding_box()
     before = page.get_by_test_id("assistant-message").count()
     # the first of the campus bars (highest first), low down where every bar is drawn
-    canvas.click(position={"x": box["width"] * (0.1 + 0.8 / (2 * len(rows))), "y": box["height"] - 70})
-    drilled = page.get_by_test_id("assistant-message").nth(before)
-    drilled.get_by_test_id("answer-status").wait_for(state="detached")
+    canvas.click(position={"x": box["width"] * (0.1 + 0.8 / (2 * len(rows))), "y": box["height"] - 110})
+    page.locator("[data-testid=assistant-message][data-status=done]").nth(before).wait_for()
     campus = rows[0]["keys"]["campus"]
     assert page.get_by_test_id("user-message").last.inner_text().startswith(f"{campus}各科室的出院人次")
     query = _plan_result(_conversation(live_server)["messages"][3]["response"])["query"]

@@ -27,11 +27,10 @@ def _ask(page, question: str) -> object:
     box = page.locator("[data-testid=question-input] textarea")
     box.fill(question)
     box.press("Enter")
-    answer = page.get_by_test_id("assistant-message").nth(before)
-    answer.get_by_test_id("answer-text").wait_for()
-    # the status line goes away when the `done` event has arrived and the details are drawn
-    answer.get_by_test_id("answer-status").wait_for(state="detached")
-    return answer
+    # done: the `done` event has arrived and the details are drawn (a refusal or a question back then
+    # shows in its own box instead of the streamed text)
+    page.locator("[data-testid=assistant-message][data-status=done]").nth(before).wait_for()
+    return page.get_by_test_id("assistant-message").nth(before)
 
 
 def _conversation(live_server: str) -> dict:
@@ -232,9 +231,7 @@ def test_clarification_options_are_clickable(page, live_server: str) -> None:
     before = page.get_by_test_id("assistant-message").count()
     options.first.click()
     # the option is asked as the next question of the same conversation
-    page.get_by_test_id("assistant-message").nth(before).get_by_test_id("answer-status").wait_for(
-        state="detached"
-    )
+    page.locator("[data-testid=assistant-message][data-status=done]").nth(before).wait_for()
     assert page.get_by_test_id("user-message").last.inner_text().startswith(chosen)
     convo = _conversation(live_server)
     assert [m["content"] for m in convo["messages"][::2]] == ["心内科的占比是多少", chosen]

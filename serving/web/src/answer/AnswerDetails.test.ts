@@ -36,7 +36,7 @@ afterEach(() => {
 })
 
 describe('AnswerDetails with the 药占比 同比 answer (seed)', () => {
-  it('renders one figure card: 36.45% and 同比 falling in green', () => {
+  it('renders one figure card: 36.45% and 去年同期 falling in green', () => {
     const w = render(seed())
     const cards = w.findAll('[data-testid="figure-card"]')
     expect(cards).toHaveLength(1)
@@ -46,7 +46,7 @@ describe('AnswerDetails with the 药占比 同比 answer (seed)', () => {
     const comparisons = cards[0].findAll('[data-testid="figure-comparison"]')
     expect(comparisons).toHaveLength(1)
     const yoy = comparisons[0]
-    expect(yoy.text()).toContain('同比')
+    expect(yoy.text()).toContain('去年同期')
     expect(yoy.text()).toContain('36.67%')
     expect(yoy.text()).toContain('↓')
     expect(yoy.text()).toContain('下降 0.22 百分点')
@@ -126,7 +126,7 @@ describe('AnswerDetails with the 药占比 同比 answer (seed)', () => {
     expect(text).toContain('全院（无筛选）')
     expect(text).toContain('医院运营管理常用指标（项目口径）')
     expect(text).toContain('规则规划器')
-    expect(text).toContain('执行 230.5 毫秒')
+    expect(text).toContain(`执行 ${seed().timings_ms.execute.toFixed(1)} 毫秒`)
     expect(panel.find('[data-testid="copy-sql"]').text()).toBe('复制SQL')
   })
 
@@ -163,7 +163,7 @@ describe('AnswerDetails with other answers', () => {
   it('followup: 同比 green, 环比 that rounds to 0.01 is a rise and red', () => {
     const w = render(fixture(followupJson))
     const comparisons = w.findAll('[data-testid="figure-comparison"]')
-    expect(comparisons.map((c) => c.text().slice(0, 2))).toEqual(['同比', '环比'])
+    expect(comparisons.map((c) => c.get('.comparison-label').text())).toEqual(['去年同期', '上期'])
     expect(comparisons[0].attributes('data-tone')).toBe('good')
     expect(comparisons[1].text()).toContain('↑')
     expect(comparisons[1].text()).toContain('上升 0.01 百分点')
@@ -197,7 +197,7 @@ describe('AnswerDetails with other answers', () => {
 
   it('clarify: renders the question and options, and emits choose on click', async () => {
     const w = render(fixture(clarifyJson))
-    expect(w.text()).toContain('指标目录中没有“心内科占比”')
+    expect(w.text()).toContain('没有找到与问题直接对应的指标')
     const options = w.findAll('[data-testid="clarify-option"]')
     expect(options.map((o) => o.text())).toEqual(['药占比', '耗占比'])
     await options[1].trigger('click')
