@@ -121,8 +121,8 @@ def test_withheld_answer_never_streams(http: httpx.Client, monkeypatch: pytest.M
     planted = "86420.13"
     real_compose = assistant_module.compose
 
-    def lying_compose(plan, results, embedder=None):  # a composer bug: a figure no tool gave
-        answer = real_compose(plan, results, embedder)
+    def lying_compose(plan, results, embedder=None, shown=()):  # a composer bug: a figure no tool gave
+        answer = real_compose(plan, results, embedder, shown)
         answer.text += f"另：去年为 {planted}。"
         check_numbers(answer.text, results)
         return answer

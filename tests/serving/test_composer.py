@@ -63,6 +63,9 @@ def test_targets_are_compared_only_with_the_stating_document_and_told_apart(ware
     cited = {c.doc_id for c in answer.citations}
     if "internal-demo-2023-operations-targets" in cited:
         assert "本院目标（本院自设）：药占比（不含中药饮片）35%以内，本期" in answer.text
+        # the trend chart beside the figure draws the cited target as a line, named in words
+        lines = answer.chart["series"][0]["markLine"]["data"]
+        assert {"name": "本院目标 35%以内", "yAxis": 35.0} in lines
     if not any(c.doc_number and c.doc_number in "国办发〔2015〕38号" for c in answer.citations):
         assert "国家政策目标" not in answer.text
     assert "目标" in answer.text.split("口径：")[0]  # the context search finds at least one of the two

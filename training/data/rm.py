@@ -173,16 +173,12 @@ def corrupt_answer(text: str, results: list[ToolResult], kind: str, rng: random.
         return "\n\n".join(p for p in text.split("\n\n") if not p.startswith(POLICY_HEADING)).strip() or None
     # invented_number: a figure of the answer's first paragraph (not a date, not a version) nudged
     head = text.split("\n\n")[0]
-    spans = [
-        m
-        for m in NUMBER.finditer(head)
-        if "." in m.group() and not re.match(r"\d{4}-", head[m.start() : m.start() + 5])
-    ]
+    spans = [m for m in NUMBER.finditer(head) if _is_figure(head, m)]
     if not spans:
         return None
     m = rng.choice(spans)
     value = float(m.group().replace(",", ""))
-    decimals = len(m.group().split(".")[1])
+    decimals = len(m.group().split(".")[1]) if "." in m.group() else 0
     factor = rng.choice([0.87, 0.93, 1.06, 1.12, 1.25])
     new = f"{value * factor:,.{decimals}f}" if "," in m.group() else f"{value * factor:.{decimals}f}"
     wrong = text.replace(head, head[: m.start()] + new + head[m.end() :], 1)
@@ -191,6 +187,14 @@ def corrupt_answer(text: str, results: list[ToolResult], kind: str, rng: random.
     except UnsupportedNumberError:
         return wrong  # the invented figure is one no tool gave: a real hallucination
     return None
+
+
+def _is_figure(text: str, m: re.Match[str]) -> bool:
+    """A figure of the answer (36.45, 382), not part of a date or period (2023-01-01, 2022年, 09-08)."""
+    before, after = text[max(0, m.start() - 1) : m.start()], text[m.end() : m.end() + 1]
+    if m.group().startswith("-") or before == "-" or after in ("-", "年", "月", "日", "季"):
+        return False
+    return "." in m.group() or float(m.group().replace(",", "")) >= 10
 
 
 def answer_pair(prompt: list[dict[str, str]], chosen: str, wrong: str, kind: str) -> dict[str, Any]:
