@@ -82,7 +82,7 @@ describe('App', () => {
       scope: { campus: ['东院区'], start: '2023-01-01', end: '2023-06-30' },
     })
     const bubbles = wrapper.findAll('[data-testid=user-message]')
-    expect(bubbles[1].text()).toContain('筛选：东院区 · 2023-01-01 至 2023-06-30')
+    expect(bubbles[1].text()).toContain('筛选：东院区 · 2023年上半年')
     expect(bubbles[0].text()).not.toContain('筛选')
   })
 

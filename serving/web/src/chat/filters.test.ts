@@ -39,7 +39,12 @@ describe('scope', () => {
   })
 
   it('is labelled for the re-run question', () => {
-    expect(scopeLabel({ campus: ['东院区'], start: '2023-01-01', end: '2023-06-30' })).toBe('筛选：东院区 · 2023-01-01 至 2023-06-30')
+    expect(scopeLabel({ campus: ['东院区'], start: '2023-01-01', end: '2023-06-30' })).toBe('筛选：东院区 · 2023年上半年')
+    expect(scopeLabel({ start: '2022-01-01', end: '2022-12-31' })).toBe('筛选：2022年')
+    expect(scopeLabel({ start: '2023-04-01', end: '2023-06-30' })).toBe('筛选：2023年第二季度')
+    expect(scopeLabel({ start: '2023-08-01', end: '2023-08-31' })).toBe('筛选：2023年8月')
+    expect(scopeLabel({ start: '2023-02-01', end: '2023-02-28' })).toBe('筛选：2023年2月')
+    expect(scopeLabel({ start: '2023-01-05', end: '2023-02-10' })).toBe('筛选：2023-01-05 至 2023-02-10')
     expect(scopeLabel({ department: ['心血管内科', '呼吸内科'] })).toBe('筛选：心血管内科、呼吸内科')
     expect(scopeLabel({})).toBe('')
     expect(scopeLabel(null)).toBe('')

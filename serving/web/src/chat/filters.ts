@@ -78,12 +78,26 @@ export function scopeFrom(filters: FilterState): ChatScope {
 export const isEmptyScope = (scope: ChatScope | null | undefined) => !scope || Object.keys(scope).length === 0
 
 /** "筛选：东院区 · 2023-01-01 至 2023-06-30", or '' for no scope. */
+const QUARTERS = '一二三四'
+
+/** A period as people say it (2022年, 2023年8月, 2023年第二季度, 2023年上半年), else its dates. */
+export function periodWords(start: string, end: string): string {
+  const [y, m, d] = start.split('-').map(Number)
+  const last = (month: number) => new Date(Date.UTC(y, month, 0)).getUTCDate() // day 0: the month's last
+  const ends = (month: number) => end === `${y}-${String(month).padStart(2, '0')}-${String(last(month)).padStart(2, '0')}`
+  if (d === 1 && m === 1 && ends(12)) return `${y}年`
+  if (d === 1 && (m === 1 || m === 7) && ends(m + 5)) return `${y}年${m === 1 ? '上' : '下'}半年`
+  if (d === 1 && m % 3 === 1 && ends(m + 2)) return `${y}年第${QUARTERS[(m - 1) / 3]}季度`
+  if (d === 1 && ends(m)) return `${y}年${m}月`
+  return `${start} 至 ${end}`
+}
+
 export function scopeLabel(scope: ChatScope | null | undefined): string {
   if (!scope) return ''
   const pieces = [scope.campus, scope.department, scope.doctor]
     .filter((names): names is string[] => !!names?.length)
     .map((names) => names.join('、'))
-  if (scope.start && scope.end) pieces.push(`${scope.start} 至 ${scope.end}`)
+  if (scope.start && scope.end) pieces.push(periodWords(scope.start, scope.end))
   else if (scope.start) pieces.push(`${scope.start} 起`)
   else if (scope.end) pieces.push(`截至 ${scope.end}`)
   return pieces.length ? `筛选：${pieces.join(' · ')}` : ''
