@@ -114,7 +114,7 @@ def _trend_pointer(ind: IndicatorResult) -> str:
     if len(rows) < 2:
         return ""
     first, last = row_label(rows[0]), row_label(rows[-1])
-    text = f"图为{ind.name}{first}至{last}逐年走势"
+    text = f"图为{ind.name} {first}至{last}逐年走势"
     if rows[-1].partial:
         text += f"，{last}不是全年" + ("，累计量不宜与全年直接比较" if ind.accumulates else "")
     return text + "。"

@@ -14,7 +14,8 @@ from typing import Any
 from serving.assistant import derived
 from serving.assistant.executor import ToolResult
 
-NUMBER = re.compile(r"(?<![A-Za-z])-?\d+(?:,\d{3})*(?:\.\d+)?")
+# a number starts after neither a letter nor a digit: CMI2019 holds no number (a code), not "019"
+NUMBER = re.compile(r"(?<![A-Za-z\d])-?\d+(?:,\d{3})*(?:\.\d+)?")
 
 
 class UnsupportedNumberError(ValueError):

@@ -118,3 +118,11 @@ def test_a_period_before_the_current_version_says_so(warehouse) -> None:
         warehouse, indicators=["出院患者四级手术比例"], start=date(2022, 1, 1), end=date(2022, 12, 31)
     )
     assert not in_force.notes
+
+
+@pytest.mark.parametrize("indicator", ["CMI", "药占比"])
+def test_a_figure_with_its_trend_passes_the_number_check(warehouse, indicator) -> None:
+    """An indicator named in Latin letters (CMI) before a year once read as the number 019 and the
+    answer was withheld; the trend pointer keeps a space, and no number starts inside a word."""
+    answer, _ = answer_of(warehouse, indicators=[indicator], **YTD)
+    assert f"图为{indicator} 2019至2023（截至09-08）逐年走势" in answer.text
