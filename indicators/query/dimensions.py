@@ -17,6 +17,8 @@ DIMENSION_LABELS = {
     "insurance": "医保类型",
     "visit_type": "就诊类型",
 }
+# every group-by key's Chinese name: the dimensions and the time grains
+GROUP_LABELS = {**DIMENSION_LABELS, "year": "年度", "quarter": "季度", "month": "月份", "day": "日期"}
 
 _MEMBER_SQL = {
     "campus": "SELECT campus_code, campus_name FROM dim_campus ORDER BY campus_code",

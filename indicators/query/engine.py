@@ -431,17 +431,18 @@ class Warehouse:
         i = plan.group_by.index(plan.grain)
         return (*key[:i], shift_label(plan.grain, key[i], kind), *key[i + 1 :])
 
-    def _row_period(self, plan: _Plan, key: Key, period: Period) -> Period:
+    def _bucket(self, plan: _Plan, key: Key) -> Period | None:
+        """The calendar span of a row's time bucket; None without a time grain."""
         if not plan.grain or not key:
-            return period
-        bucket = bucket_period(plan.grain, key[plan.group_by.index(plan.grain)])
-        return bucket.overlap(period) or period
+            return None
+        return bucket_period(plan.grain, key[plan.group_by.index(plan.grain)])
+
+    def _row_period(self, plan: _Plan, key: Key, period: Period) -> Period:
+        return _within(self._bucket(plan, key), period)
 
     def _row(self, plan: _Plan, key: Key, vals: _Values) -> Row:
-        span = self._row_period(plan, key, plan.period)
-        whole = (
-            bucket_period(plan.grain, key[plan.group_by.index(plan.grain)]) if plan.grain and key else span
-        )
+        bucket = self._bucket(plan, key)
+        span = _within(bucket, plan.period)
         return Row(
             keys=dict(zip(plan.group_by, key, strict=True)),
             start=span.start,
@@ -449,7 +450,7 @@ class Warehouse:
             value=vals.value,
             numerator=vals.numerator,
             denominator=vals.denominator,
-            partial=span != whole,
+            partial=bucket is not None and span != bucket,
         )
 
     def _attach_comparison(
@@ -517,6 +518,11 @@ class Warehouse:
         except Exception:  # some dialects cannot inline every type; show the parameters instead
             compiled = stmt.compile(self.engine)
             return f"{compiled}\n-- params: {compiled.params}"
+
+
+def _within(bucket: Period | None, period: Period) -> Period:
+    """The part of a time bucket inside the period (the whole period for a row without one)."""
+    return (bucket.overlap(period) or period) if bucket else period
 
 
 def _comparison(

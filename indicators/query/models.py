@@ -18,12 +18,6 @@ CompareKind = Literal["yoy", "mom"]
 COMPARE_LABELS = {"yoy": "去年同期", "mom": "上期"}
 CHANGE_LABELS = {"yoy": "同比增减", "mom": "环比增减"}
 RowOrder = Literal["rank", "value_desc", "time", "keys"]
-ROW_ORDER_TEXT = {
-    "rank": "按排名",
-    "value_desc": "按数值从高到低",
-    "time": "按时间先后",
-    "keys": "按分组名称",
-}
 
 
 class Filters(BaseModel):

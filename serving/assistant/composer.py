@@ -64,7 +64,7 @@ def compose(
                 tabled = multi and table is None
                 heads.append(headline(ind, r.query, tabled))
                 applied[ind.code] = [
-                    t for t in ind.targets if targets_text.applicable(ind, r.query, t, citations)
+                    t for t in ind.targets if targets_text.applying_source(r.query, t, citations)
                 ]
                 checks += [targets_text.target_sentence(ind, r.query, t, citations) for t in ind.targets]
                 if multi:

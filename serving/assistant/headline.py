@@ -5,6 +5,7 @@ lowest and the spread, a ranking with its members. Every ordinal is read off the
 from __future__ import annotations
 
 from indicators import IndicatorResult, QueryResult, Row
+from indicators.query.dimensions import GROUP_LABELS
 from serving.assistant import derived
 from serving.assistant.numbers import format_number
 from serving.assistant.wording import (
@@ -16,18 +17,6 @@ from serving.assistant.wording import (
     unit_of,
     value_text,
 )
-
-GROUP_LABELS = {
-    "campus": "院区",
-    "department": "科室",
-    "doctor": "医生",
-    "insurance": "医保类型",
-    "visit_type": "就诊类型",
-    "year": "年度",
-    "quarter": "季度",
-    "month": "月份",
-    "day": "日期",
-}
 
 
 def headline(ind: IndicatorResult, q: QueryResult, tabled: bool) -> str:

@@ -30,24 +30,24 @@ def stating_citation(target: Target, citations: list[Citation]) -> Citation | No
     return None
 
 
-def applicable(ind: IndicatorResult, q: QueryResult, target: Target, citations: list[Citation]) -> bool:
+def applying_source(q: QueryResult, target: Target, citations: list[Citation]) -> Citation | None:
+    """The cited passage stating ``target`` when the target applies to the query's figure, else None."""
     if q.query.filters.get("department") or q.query.filters.get("doctor"):
-        return False
+        return None
     if (target.applies_from and q.query.start < target.applies_from) or (
         target.applies_to and q.query.end > target.applies_to
     ):
-        return False
-    return stating_citation(target, citations) is not None
+        return None
+    return stating_citation(target, citations)
 
 
 def target_sentence(ind: IndicatorResult, q: QueryResult, target: Target, citations: list[Citation]) -> str:
     """本院目标：药占比（不含中药饮片）35%以内，本期 35.39%，未达到。 — or "" where it does not apply."""
     if len(ind.rows) != 1 or ind.rows[0].keys or ind.rows[0].value is None:
         return ""
-    if not applicable(ind, q, target, citations):
+    source = applying_source(q, target, citations)
+    if source is None:
         return ""
-    source = stating_citation(target, citations)
-    assert source is not None
     value = ind.rows[0].value
     verdict = "符合" if _MET[target.comparator](value, target.value) else "未达到"
     note = plain(target.note).strip()

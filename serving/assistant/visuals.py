@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from indicators import IndicatorResult, QueryResult, Row, Target
-from serving.assistant.headline import GROUP_LABELS
+from indicators.catalog_models import TIME_GRAINS
+from indicators.query.dimensions import GROUP_LABELS
 from serving.assistant.targets_text import target_label
-from serving.assistant.wording import dates, row_label
+from serving.assistant.wording import bucket_text, dates, row_label
 
 HORIZONTAL_AFTER = 12  # more categories than this and vertical bars' labels crowd; bars turn sideways
-_TIME_KEYS = ("year", "quarter", "month", "day")
 
 
 def table(ind: IndicatorResult) -> dict[str, Any]:
@@ -33,15 +33,14 @@ def table(ind: IndicatorResult) -> dict[str, Any]:
 
 
 def _key_cell(row: Row, key: str) -> str:
-    single = row.model_copy(update={"keys": {key: row.keys[key]}})
-    return row_label(single) if key in _TIME_KEYS else row.keys[key]
+    return bucket_text(row.keys[key], row, key) if key in TIME_GRAINS else row.keys[key]
 
 
 def chart(ind: IndicatorResult, q: QueryResult, targets: Sequence[Target] = ()) -> dict[str, Any] | None:
     """``targets``: the cited targets that apply to this indicator's figure, drawn as lines."""
     if not ind.rows or not ind.rows[0].keys:
         return None
-    time_axis = any(k in _TIME_KEYS for k in q.query.group_by)
+    time_axis = any(k in TIME_GRAINS for k in q.query.group_by)
     labels = [row_label(r) for r in ind.rows]
     values = [r.value for r in ind.rows]
     horizontal = not time_axis and len(labels) > HORIZONTAL_AFTER

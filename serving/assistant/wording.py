@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from indicators import IndicatorResult, Row
+from indicators.catalog_models import TIME_GRAINS
 from indicators.query.models import Comparison
 from indicators.query.periods import bucket_period, month_end
 from serving.assistant.numbers import format_number
@@ -15,7 +16,6 @@ from serving.assistant.numbers import format_number
 _RELIABILITY_TAG = re.compile(r"\s*[\[［][VSM](?:/[VSM])*[\]］]")
 _QUARTERS = "一二三四"
 _COMPARATOR = {"<=": "{v}以内", "<": "低于{v}", ">=": "不低于{v}", ">": "高于{v}", "=": "{v}"}
-_TIME_GRAINS = ("year", "quarter", "month", "day")
 _SCOPE_ORDER = ("campus", "department", "doctor", "insurance", "visit_type")
 
 
@@ -84,7 +84,7 @@ def bucket_text(label: str, row: Row, grain: str) -> str:
 
 def row_label(row: Row) -> str:
     """A row's keys as one label, a partial time bucket marked (心血管内科 2023（截至09-08））."""
-    return " ".join(bucket_text(v, row, k) if k in _TIME_GRAINS else v for k, v in row.keys.items())
+    return " ".join(bucket_text(v, row, k) if k in TIME_GRAINS else v for k, v in row.keys.items())
 
 
 def scope_text(filters: dict[str, list[str]], group_by: Sequence[str] = ()) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from indicators.query.dimensions import DIMENSION_LABELS
+from indicators.query.dimensions import GROUP_LABELS
 from serving.assistant.citing import passage_prose, shorten
 from serving.assistant.numbers import format_number
 from serving.conversations import Conversation, Message
@@ -28,7 +28,6 @@ SOURCE_NOTE = (
     "各指标“口径说明”中的可靠性标记：[V] 已核实，[S] 单一来源，[M] 未核实。"
 )
 CHART_TYPES = ("line", "bar")
-_GROUP_LABELS = {**DIMENSION_LABELS, "year": "年度", "quarter": "季度", "month": "月份", "day": "日期"}
 _NO_UNIT = ("无量纲", "比值", "")
 _BEIJING = timezone(timedelta(hours=8))
 
@@ -348,12 +347,12 @@ def _caliber(indicator: dict[str, Any], query: dict[str, Any], plan_role: bool) 
 
 
 def _filters(filters: dict[str, Any]) -> str:
-    parts = [f"{_GROUP_LABELS.get(k, k)}：{'、'.join(map(str, v))}" for k, v in filters.items() if v]
+    parts = [f"{GROUP_LABELS.get(k, k)}：{'、'.join(map(str, v))}" for k, v in filters.items() if v]
     return "；".join(parts) or "无（全院）"
 
 
 def _grouping(group_by: list[str], rank: dict[str, Any] | None) -> str:
-    text = "按" + "、".join(_GROUP_LABELS.get(g, g) for g in group_by) + "分组" if group_by else "不分组"
+    text = "按" + "、".join(GROUP_LABELS.get(g, g) for g in group_by) + "分组" if group_by else "不分组"
     if isinstance(rank, dict):
         order = "从高到低" if rank.get("order", "desc") == "desc" else "从低到高"
         text += f"，{order}排名" + (f"取前 {rank['limit']} 位" if rank.get("limit") else "")

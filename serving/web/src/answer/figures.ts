@@ -93,12 +93,18 @@ const DRILL: Record<string, (label: string, indicator: string) => string> = {
 /** The question that drills into a clicked category of the answer's chart, or null where there is
  * no level below (a doctor, a month). The label may carry a partial-period mark: 2023（截至09-08）. */
 export function drillQuestion(response: Pick<ChatResponse, 'tool_results'>, label: string): string | null {
+  const level = drillLevel(response)
+  return level ? level.ask(label.replace(/（.*）$/, '').trim(), level.indicator) : null
+}
+
+/** How the answer's chart drills down, or null where it cannot (no breakdown, or nothing below it). */
+export function drillLevel(
+  response: Pick<ChatResponse, 'tool_results'>,
+): { ask: (label: string, indicator: string) => string; indicator: string } | null {
   const q = planQueries(response.tool_results).find((p) => (p.query.group_by ?? []).length === 1)
-  const key = q?.query.group_by[0]
-  const drill = key ? DRILL[key] : undefined
+  const ask = q ? DRILL[q.query.group_by[0]] : undefined
   const indicator = q?.results[0]?.name
-  if (!drill || !indicator) return null
-  return drill(label.replace(/（.*）$/, '').trim(), indicator)
+  return ask && indicator ? { ask, indicator } : null
 }
 
 /** Failed tool calls, for the error notice. */
