@@ -3,7 +3,7 @@ them and the number check accepts them, so both always agree on what was compute
 
 from __future__ import annotations
 
-from indicators import IndicatorResult, Row
+from indicators import IndicatorResult, QueryResult, Row
 
 
 def is_trend(ind: IndicatorResult) -> bool:
@@ -26,6 +26,15 @@ def spread(ind: IndicatorResult) -> float | None:
         return None
     values = [r.value for r in ind.rows if r.value is not None]
     return max(values) - min(values)
+
+
+def ties(ind: IndicatorResult) -> tuple[list[Row], list[Row]]:
+    """The rows sharing a breakdown's highest value and those sharing its lowest: 最高/最低 is true of
+    each of them, so each is named (or counted: 等 22 个)."""
+    if not is_breakdown(ind):
+        return [], []
+    rows = valued(ind)
+    return [r for r in rows if r.value == rows[0].value], [r for r in rows if r.value == rows[-1].value]
 
 
 def trend_ends(ind: IndicatorResult) -> tuple[Row, Row] | None:
@@ -51,4 +60,10 @@ def trend_change(ind: IndicatorResult) -> float | None:
 
 
 def figures(ind: IndicatorResult) -> list[float]:
-    return [v for v in (spread(ind), trend_change(ind)) if v is not None]
+    top, bottom = ties(ind)
+    return [v for v in (spread(ind), trend_change(ind)) if v is not None] + [len(top), len(bottom)]
+
+
+def scope_counts(q: QueryResult) -> list[int]:
+    """How many members each filter holds (a group's total: 心血管内科、呼吸内科…等 11 个合计)."""
+    return [len(names) for names in q.query.filters.values() if names]

@@ -76,7 +76,7 @@ def _trend(ind: IndicatorResult, q: QueryResult, scope: str) -> str:
 
 def _breakdown(ind: IndicatorResult, q: QueryResult, period: str, scope: str) -> str:
     rows = derived.valued(ind)
-    top, bottom = _tied(rows, rows[0].value), _tied(rows, rows[-1].value)
+    top, bottom = (_named(tied) for tied in derived.ties(ind))
     spread = derived.spread(ind) or 0.0
     unit = " 个百分点" if ind.unit == "%" else f" {unit_of(ind)}" if unit_of(ind) else ""
     by = "、".join(GROUP_LABELS.get(g, g) for g in q.query.group_by)
@@ -90,9 +90,9 @@ def _breakdown(ind: IndicatorResult, q: QueryResult, period: str, scope: str) ->
     )
 
 
-def _tied(rows: list[Row], value: float | None, shown: int = 3) -> str:
-    """The rows that share a value (最低为血液科、全科医学科): an ordinal is true of all of them."""
-    names = [row_label(r) for r in rows if r.value == value]
+def _named(rows: list[Row], shown: int = 3) -> str:
+    """Tied rows by name (最低为血液科、全科医学科), the first three and a count beyond them."""
+    names = [row_label(r) for r in rows]
     return "、".join(names[:shown]) + (f"等 {len(names)} 个" if len(names) > shown else "")
 
 

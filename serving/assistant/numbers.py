@@ -56,6 +56,7 @@ def allowed_numbers(results: list[ToolResult]) -> set[str]:
                 for value in derived.figures(ind):
                     add(value, ind.precision)
                 found.add(str(len(ind.rows)))
+            found.update(str(n) for n in derived.scope_counts(r.query))
         found.update({str(len(r.data.get("indicators", []))), str(len(r.data.get("values", [])))})
     return found
 

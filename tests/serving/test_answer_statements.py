@@ -126,3 +126,16 @@ def test_a_figure_with_its_trend_passes_the_number_check(warehouse, indicator) -
     answer was withheld; the trend pointer keeps a space, and no number starts inside a word."""
     answer, _ = answer_of(warehouse, indicators=[indicator], **YTD)
     assert f"图为{indicator} 2019至2023（截至09-08）逐年走势" in answer.text
+
+
+def test_counts_the_answer_states_pass_the_number_check(warehouse) -> None:
+    """Counts the composer writes itself — tied rows beyond three (等 N 个), a group total's members
+    (等 11 个合计) — are read from the rows by derived.py, so the number check accepts them (a dialogue
+    of dev3 was withheld for 等 22 个)."""
+    month = {"start": date(2023, 8, 1), "end": date(2023, 8, 31)}
+    answer, ind = answer_of(warehouse, indicators=["住院患者死亡率"], group_by=["department"], **month)
+    lowest = [r for r in ind.rows if r.value == min(r.value for r in ind.rows if r.value is not None)]
+    assert len(lowest) > 3 and f"等 {len(lowest)} 个" in answer.text
+    group = ["心血管内科", "呼吸内科", "消化内科", "神经内科", "内分泌科"]
+    total, _ = answer_of(warehouse, indicators=["药占比"], filters={"department": group}, **YTD)
+    assert "等 5 个合计" in total.text
