@@ -30,14 +30,18 @@ def build_assistant(
     planner that cannot start (a missing model folder) leaves the rules planner and says so in
     the log, unless ``strict`` (the CLI, which should tell the user instead).
     """
+    from serving.assistant.policy_answer import knowledge_of
     from serving.planner.llm.factory import build_planner
 
     embedder = kb.embedder if kb is not None else None
+    knowledge = knowledge_of(kb) if kb is not None else None
     try:
-        planner = build_planner(config, catalog, warehouse, planner_kind, embedder=embedder)
+        planner = build_planner(
+            config, catalog, warehouse, planner_kind, embedder=embedder, knowledge=knowledge
+        )
     except Exception:
         if strict:
             raise
         log.exception("llm planner unavailable; answering with the rules planner")
-        planner = build_planner(config, catalog, warehouse, "rules", embedder=embedder)
+        planner = build_planner(config, catalog, warehouse, "rules", embedder=embedder, knowledge=knowledge)
     return Assistant(planner, Executor(warehouse, catalog, kb), warehouse.as_of)

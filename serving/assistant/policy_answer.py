@@ -4,20 +4,25 @@ each with its [n], then the sources.
 The passages are cut into statements (a sentence; a lead-in ending in ： together with the items it
 introduces, so both 人血白蛋白 conditions stay together), never inside a sentence. Each statement is
 scored by how much of the question it covers (the question's words, with a few everyday words read
-as the documents' words: 报销 → 支付), and the best ones from the best passages are the answer.
-Reliability remarks inside a statement (（单一来源[S]）, （背景知识，未经核实）) and the corpus notice
-(本文是……要点摘要) move to the source line, so the answer reads as an answer and the doubt stays
-visible. When no statement covers enough of the question, the answer says that the documents do
-not hold it and names the nearest ones.
+as the documents' words: 报销 → 支付; a word found only in the heading above a statement counts
+less), whether it gives the kind of answer asked for (a document number for 几号令, a date for
+哪天, a count for 多少), and how close it is in meaning; the best ones from the best passages are the
+answer. Reliability remarks inside a statement (（单一来源[S]）, （背景知识，未经核实）) and the
+corpus notice (本文是……要点摘要) move to the source line, so the answer reads as an answer and the
+doubt stays visible. When no statement covers enough of the question, when the best one is only
+background knowledge that nobody verified (an [M] fact), or when the documents themselves say they
+do not hold it (本项目未找到……), the answer says that the documents do not hold it, and shows the
+nearest statements as what they are.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 
-from retrieval import Citation
+from retrieval import Citation, KnowledgeBase
 from retrieval.embeddings import Embedder
 from retrieval.text import ChineseTokenizer, normalise
 
@@ -82,6 +87,30 @@ _REMARK = re.compile(
     r"[（(][^（）()]*(?:来源|核实|核对|背景知识|\[[SMV]\]|原文为准|待确认|未确认|未见|存疑)[^（）()]*[）)]"
 )
 _TAG = re.compile(r"\s*\[[SMV]\]")
+# a remark that says the statement itself is not verified (an [M] fact in facts.md): it is not an
+# answer, only the nearest thing the documents say
+_UNVERIFIED = re.compile(r"未经核实|未核实|背景知识|原文未找到|\[M\]")
+# ... unless another remark of it names a source ([S]) or a check ([V]): then it is partly sourced
+_SOURCED = re.compile(r"来源|新闻|转载|待核对|已核实|\[[SV]\]")
+# the documents saying that they do not hold something (本项目未找到……的文件)
+_ABSENT = re.compile(r"未找到|没有找到|未能确认|没有见到")
+# what kind of answer a question asks for (a document number, a date, a count, a list) and how a
+# statement that gives one looks: a statement of the asked kind ranks above one that only shares words
+_ANSWER_KINDS = (
+    (re.compile(r"几号令|文号|几号文|令号"), re.compile(r"〔\d{4}〕\d+号|令第?\d+号|第\d+号令")),
+    (
+        re.compile(r"哪天|哪一天|什么时候|何时|哪年|哪一年|哪个月|几月|几号发|施行|印发|发布"),
+        re.compile(r"\d{4}年(?:\d{1,2}月)?|\d{1,2}月\d{1,2}日"),
+    ),
+    (
+        re.compile(r"多少|几(?:个|项|类|级|天|日|周|年|成|倍|部分|块|种)|最长|最多|不超过"),
+        re.compile(r"\d|[一二三四五六七八九十两]+(?:个|项|类|级|天|日|周|年|部分|块|大类|种)"),
+    ),
+    (re.compile(r"哪几|哪些|包括|分为|分哪|是哪|有哪"), re.compile(r"[：:]\s*1[.、．]|[^、]+、[^、]+、")),
+)
+ANSWER_KIND_BONUS = 0.12
+# a word of the question found only in the statement's section heading counts this much
+HEADING_SHARE = 0.8
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])(?![”」』）)])")
 _ITEM = re.compile(r"^\s*(?:\d+[.、．]|（[一二三四五六七八九十\d]+）|[-*•])\s*")
 
@@ -92,6 +121,17 @@ class Statement:
     citation: int  # index into the answer's citations, from 0
     remarks: list[str] = field(default_factory=list)
     score: float = 0.0
+    context: str = ""  # the headings above it: what a list item is about (1. 第一部分为前置要求)
+
+    @property
+    def unverified(self) -> bool:
+        return any(_UNVERIFIED.search(r) for r in self.remarks) and not any(
+            _SOURCED.search(r) for r in self.remarks
+        )
+
+    @property
+    def absent(self) -> bool:
+        return bool(_ABSENT.search(self.text))
 
 
 @dataclass
@@ -112,9 +152,10 @@ def answer(question: str, citations: list[Citation], embedder: Embedder | None =
     ``embedder`` (the knowledge base's model) adds how close each statement is in meaning to the
     question; without it the words alone decide.
     """
-    weights = _weights(question)
+    kinds = [shape for asks, shape in _ANSWER_KINDS if asks.search(question)]
     statements = [s for n, c in enumerate(citations) for s in statements_of(c, n)]
-    coverage = [_coverage(s.text, weights) for s in statements]
+    weights = _weights(question)
+    coverage = [_coverage(s.text, weights, s.context) + _kind_bonus(s.text, kinds) for s in statements]
     meaning = _meaning(question, statements, embedder, coverage)
     for s, close, words in zip(statements, meaning, coverage, strict=True):
         s.score = (words if close is None else (1 - DENSE_WEIGHT) * words + DENSE_WEIGHT * close) + 0.02 / (
@@ -133,38 +174,65 @@ def answer(question: str, citations: list[Citation], embedder: Embedder | None =
     # in reading order within a passage, best passage first
     chosen.sort(key=lambda s: (s.citation != best.citation, s.citation, statements.index(s)))
     body = "".join(f"{s.text}[{s.citation + 1}]" for s in chosen)
-    return PolicyAnswer(text=body + "\n\n" + sources(citations, chosen), held=True, statements=chosen)
+    doubt = _doubt(best)
+    if doubt:  # the nearest statement, said to be no verified answer
+        body = f"{NOT_HELD}{doubt}：{body}"
+    return PolicyAnswer(text=body + "\n\n" + sources(citations, chosen), held=not doubt, statements=chosen)
+
+
+def _doubt(best: Statement) -> str:
+    """Why the best statement is not an answer: the documents say they do not hold it, or they hold
+    it only as an unverified remark; empty when it is an answer."""
+    if best.absent:
+        return "，文件中的相关说明"
+    if best.unverified:
+        return "（经核实的）；最接近的说法未经核实，仅供参考"
+    return ""
+
+
+def knowledge_of(kb: KnowledgeBase, k: int = 3) -> Callable[[str], float]:
+    """How well ``kb`` answers a question: the score of the best statement an answer would lead
+    with (0 when nothing is found). The planner asks it before asking a question back."""
+
+    def known(question: str) -> float:
+        hits = kb.search(question, k=k).hits
+        found = answer(question, hits, kb.embedder).statements
+        return max((s.score for s in found), default=0.0)
+
+    return known
 
 
 def statements_of(citation: Citation, index: int) -> list[Statement]:
-    """The whole statements of a passage: headings and the corpus notice left out."""
-    lines = [
-        line
-        for line in citation.text.splitlines()
-        if line.strip() and not line.lstrip().startswith(("#", ">", "|"))
-    ]
-    units: list[str] = []
-    lead: str | None = None
-    for line in lines:
-        line = line.strip()
+    """The whole statements of a passage, each with the headings above it; headings, tables and the
+    corpus notice are no statements."""
+    units: list[tuple[str, str]] = []  # (statement, the heading above it)
+    lead: tuple[str, str] | None = None
+    heading = " ".join(citation.heading_path)
+    for raw in citation.text.splitlines():
+        line = raw.strip()
+        if line.startswith("#"):
+            heading = " ".join([*citation.heading_path, line.strip("# ")])
+            continue
+        if not line or line.startswith((">", "|")):
+            continue
         if _ITEM.match(line) and lead is not None:
-            lead += line  # the items a lead-in (……以下两项条件：) introduces stay with it
+            lead = (lead[0] + line, lead[1])  # the items a lead-in (……以下两项条件：) introduces stay with it
             continue
         if lead is not None:
             units.append(lead)
             lead = None
         if line.endswith(("：", ":")):
-            lead = line
+            lead = (line, heading)
             continue
-        units += [s for s in _SENTENCE_END.split(line) if s.strip()]
+        units += [(s, heading) for s in _SENTENCE_END.split(line) if s.strip()]
     if lead is not None:
         units.append(lead)
     found = []
-    for unit in units:
+    for unit, context in units:
         remarks = [m.strip("（）()") for m in _REMARK.findall(unit)]
         text = _TAG.sub("", _REMARK.sub("", unit)).strip()
         if len(text) >= 6:
-            found.append(Statement(text=text, citation=index, remarks=remarks))
+            found.append(Statement(text=text, citation=index, remarks=remarks, context=context))
     return found
 
 
@@ -225,12 +293,22 @@ def _weights(question: str) -> dict[str, float]:
     return weights
 
 
-def _coverage(text: str, weights: dict[str, float]) -> float:
+def _coverage(text: str, weights: dict[str, float], context: str = "") -> float:
     total = sum(weights.values())
     if not total:
         return 0.0
     text = normalise(text)  # the question's words are normalised (CHS-DRG → chs-drg)
-    return sum(w for word, w in weights.items() if word in text) / total
+    context = normalise(context)
+    own = sum(w for word, w in weights.items() if word in text)
+    above = sum(w for word, w in weights.items() if word not in text and word in context)
+    return (own + HEADING_SHARE * above) / total
+
+
+def _kind_bonus(text: str, kinds: list[re.Pattern[str]]) -> float:
+    """The share of the asked kinds of answer the statement gives, times the bonus."""
+    if not kinds:
+        return 0.0
+    return ANSWER_KIND_BONUS * sum(bool(k.search(text)) for k in kinds) / len(kinds)
 
 
 def _same(a: str, b: str) -> bool:

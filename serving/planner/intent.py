@@ -12,6 +12,7 @@ the closest indicators only when it clearly asks for a figure of something that 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,6 +31,13 @@ GUESS, GUESS_MARGIN = 0.6, 0.25
 OFFERED = 0.25
 # an offered indicator must be this close to be worth a clarification (else: the knowledge base)
 CLOSE = 0.45
+# how well the knowledge base answers a question (its best statement's score, serving/assistant/
+# policy_answer.py) for a question with no indicator to be asked back or refused as off-topic; at
+# least this much sends it to the knowledge base instead (tuned on evals/datasets/policy_dev.jsonl)
+KNOWN = 0.64
+Knowledge = Callable[[str], float]
+# an indicator candidate this close is what a question asks for, even if not trusted as its name
+NAMED = 0.78
 # a figure asked for in so many words (多少 alone also asks how many parts a document has)
 STRONG_FIGURE = re.compile(
     r"多少[啊呀呢吗？?]*$|是多少|有多少|多少(?:人|钱|元|次|例|台|张|天)|多少了|怎么样|高不高|多不多|情况|水平|数据|统计|趋势|同比|环比"
@@ -41,14 +49,18 @@ RANKED = re.compile(
 # the country, a province or hospitals in general, not this hospital: national statistics and rules
 NATIONAL = re.compile(
     r"全国|全省|全市|各省|各地|国家层面|统计公报|三明|(?<![本我该])(?:三级|二级)(?:公立)?医院(?:的|平均|整体|一般|大概|总体)|"
-    r"(?<![本我该])公立医院(?:的|平均|整体|一般|大概|总体)|全国医院"
+    r"(?<![本我该])公立医院(?:的|平均|整体|一般|大概|总体)|全国医院|"
+    # hospitals of a level as a class, with a statistic after them (2023年三级医院病床使用率)
+    r"(?<![本我该们])(?:三级|二级)?(?:公立)?医院(?!评审|绩效|等级)(?=(?:出院者|医师)?(?:人均|次均|病床|日均|平均住院))|"
+    # the statistics bulletin's own words for a change
+    r"名义增长|可比价格|按当年价格"
 )
 # words that ask for a rule or a fact, not a figure: 分几部分, 从哪几个方面, 多久, 什么时候
 FACT = re.compile(
     r"哪几个?方面|哪些方面|几部分|哪几部分|几个部分|哪几类|几类|哪几种|几种|几个维度|哪些维度|多少个指标|几个指标|"
     r"什么时候|何时|哪一年|哪年|多久|多长时间|几天的量|开几天|有效期|期限|怎么规定|如何规定|规定了?什么|有什么规定|"
     r"是什么|是啥|什么是|指的是|包括哪些|包含哪些|有哪些|分为|分哪|区别|不同|谁来|谁可以|能不能|可不可以|是否|要不要|需不需要|"
-    r"依据|出处|文件|文号|附件|条款|条例|办法|通知|意见|标准|政策|规定|要求|考核|评审|评价|分级|等级|准入|集采|零加成|"
+    r"依据|出处|文件|文号|附件|条款|条例|办法|通知|意见|标准|政策|规定|要求|考核|评审|评价|分级|等级|(?:一共|总共|共|分|要达到|要到)几级|准入|集采|零加成|"
     r"分母|分子|口径|怎么算|如何计算|统计哪些|包括什么|渠道|哪套|哪个部门|哪个机构|哪一级|维度|属于|归哪|导向|"
     r"什么情况|才能|报销|能报|走医保|几倍|多少个(?!科室|医生|院区)|多少家|多少组|多少项|几个城市|几周|哪天|哪一天|印发|发布|"
     r"\bwhen\b|which document|how long"
@@ -72,8 +84,16 @@ class Reading:
 
 
 class IntentStage:
-    def __init__(self, catalog: Catalog, clarifier: Clarifier, as_of: date, data_start: date) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        clarifier: Clarifier,
+        as_of: date,
+        data_start: date,
+        knowledge: Knowledge | None = None,
+    ) -> None:
         self.catalog = catalog
+        self.knowledge = knowledge
         self.clarifier = clarifier
         self.as_of = as_of
         self.data_start = data_start
@@ -158,6 +178,14 @@ class IntentStage:
             return Decision(
                 value="policy", reason=f"问的是“{national.group(0)}”层面的统计或规定，不是本院数据：查知识库"
             )
+        outside = self._outside_data(ctx)
+        if outside and not reading.follows and self.knowledge is not None:
+            known = self.knowledge(ctx.question)
+            if known >= KNOWN:
+                return Decision(
+                    value="policy",
+                    reason=f"{outside}不在数据仓库的时间范围内，知识库有直接相关的条文（相关度 {known:.2f}）",
+                )
         if reading.wants_explain and not reading.wants_figure:
             return Decision(value="definition", reason="问口径、定义或计算方法")
         unavailable = [n for n in reading.names if self.catalog.get(n).status == "not_available"]
@@ -176,11 +204,29 @@ class IntentStage:
 
     def _nameless(self, ctx: Understanding, reading: Reading) -> Decision:
         """No trusted indicator and nothing to follow up: a rule or fact, a not-computable family,
-        the closest indicators offered back, or out of scope."""
-        if reading.unavailable_family:
+        the closest indicators offered back, or out of scope. Before a question is asked back or
+        refused, the knowledge base is asked whether it answers it (MDCP是啥 is no indicator, but the
+        DRG documents say what it is)."""
+        decision = self._nameless_by_words(ctx, reading)
+        # a name spelled or meant like a catalog entry (DRG入组率 ~ DRG组数), or a period of the
+        # warehouse's (检验收入上月), asks for a figure: that is asked back, not looked up
+        best = ctx.best_indicators(1)
+        named = bool(best) and (best[0].mapper.startswith("near") or best[0].score >= NAMED)
+        in_data = bool(ctx.times) and not self._outside_data(ctx)
+        asked_back = decision.value == "clarify" and not named and not in_data
+        if (asked_back or decision.value == "refuse") and self.knowledge is not None:
+            known = self.knowledge(ctx.question)
+            if known >= KNOWN:
+                return Decision(
+                    value="policy", reason=f"没有对应的指标，知识库有直接相关的条文（相关度 {known:.2f}）"
+                )
+        return decision
+
+    def _nameless_by_words(self, ctx: Understanding, reading: Reading) -> Decision:
+        facts = FACT.search(ctx.text)
+        if reading.unavailable_family and not facts:
             family = "、".join(reading.unavailable_family)
             return Decision(value="not_available", reason=f"只对应不可计算的指标：{family}")
-        facts = FACT.search(ctx.text)
         # 现场检查主要看哪些内容 right after a question on the 评审标准 is still about the regulations
         policy_talk = bool(ctx.history) and any(c.tool == "search_policy" for c in ctx.history[-1].plan.calls)
         if not (P.DOMAIN.search(ctx.text) or reading.wants_policy or policy_talk):
@@ -197,6 +243,16 @@ class IntentStage:
                 value="clarify", reason=f"没有直接对应的指标，最接近的是{'、'.join(reading.offered[:3])}"
             )
         return Decision(value="policy", reason="没有对应的指标，问的是规定或事实：查政策知识库")
+
+    def _outside_data(self, ctx: Understanding) -> str:
+        """The question's first period when it lies wholly outside the warehouse's data (2010年,
+        2024年 with data to 2023-09): such a figure is a national statistic or none at all."""
+        if not ctx.times:
+            return ""
+        first = ctx.times[0]
+        if first.end < self.data_start or first.start > self.as_of:
+            return first.text
+        return ""
 
     def clarification(self, reading: Reading) -> Clarification:
         """The question to ask back: the ambiguous name's options, or the closest indicators."""

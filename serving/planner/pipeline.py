@@ -25,7 +25,7 @@ from serving.planner.clarify import Clarifier
 from serving.planner.context import Decision, Understanding
 from serving.planner.correctors import CORRECTORS, Corrector, read_words
 from serving.planner.explained import content_size, residue
-from serving.planner.intent import IntentStage, Reading
+from serving.planner.intent import IntentStage, Knowledge, Reading
 from serving.planner.lexicon import Lexicon
 from serving.planner.mappers import Mapper
 from serving.planner.mappers.described import DescriptionMapper
@@ -54,6 +54,7 @@ class Pipeline:
         data_start: date,
         embedder: Embedder | None = None,
         llm: Parser | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.catalog = catalog
         self.as_of = as_of
@@ -73,7 +74,7 @@ class Pipeline:
             from serving.planner.mappers.embedding import EmbeddingMapper
 
             self.mappers.append(EmbeddingMapper(catalog, embedder))
-        self.intents = IntentStage(catalog, self.clarifier, as_of, data_start)
+        self.intents = IntentStage(catalog, self.clarifier, as_of, data_start, knowledge)
         self.rules = RulesParser(catalog, self.clarifier, self.intents)
         self.llm = llm
         self.correctors: tuple[Corrector, ...] = CORRECTORS

@@ -13,6 +13,7 @@ from datetime import date
 from indicators import Catalog
 from indicators.query.dimensions import DimensionIndex
 from retrieval.embeddings import Embedder
+from serving.planner.intent import Knowledge
 from serving.planner.pipeline import Pipeline
 
 
@@ -24,8 +25,9 @@ class RulesPlanner(Pipeline):
         as_of: date,
         data_start: date,
         embedder: Embedder | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
-        super().__init__(catalog, dimensions, as_of, data_start, embedder=embedder)
+        super().__init__(catalog, dimensions, as_of, data_start, embedder=embedder, knowledge=knowledge)
 
     @property
     def name(self) -> str:

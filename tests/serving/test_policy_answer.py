@@ -73,3 +73,55 @@ def test_a_question_the_passages_do_not_answer_says_so_and_names_the_nearest() -
     result = answer("手术室护士和手术间的配置比例是多少", citations)
     assert not result.held and result.text.startswith(NOT_HELD)
     assert "《国家医保药品目录人血白蛋白限定支付范围" in result.text
+
+
+def test_an_unverified_statement_is_offered_as_such_not_as_the_answer() -> None:
+    # the category is background knowledge ([M] in facts.md): the reply says no verified text holds
+    # it, and still shows what the documents say, with its doubt
+    citations = [_citation("nhsa-nrdl-human-albumin-restriction", CATEGORY)]
+    result = answer("人血白蛋白在医保目录里是甲类还是乙类？", citations)
+    head = result.text.split(SOURCES_HEADING)[0]
+    assert not result.held and head.startswith(NOT_HELD)
+    assert "未经核实" in head and "乙类药品" in head and "[1]" in head
+
+
+def test_a_statement_that_names_its_source_is_an_answer_even_with_a_doubtful_detail() -> None:
+    text = (
+        "《三级综合医院医疗服务能力指南（2016年版）》的文号为国卫办医函〔2016〕936号（见于一则新闻页面，"
+        "单一来源，待核实），发文机关据文号格式推断为原国家卫生计生委办公厅（未经核实）。"
+    )
+    result = answer(
+        "医疗服务能力指南2016版是哪个文号", [_citation("nhc-2016-936-service-capability-guide", text)]
+    )
+    assert result.held and "936号" in result.text.split(SOURCES_HEADING)[0]
+    assert not result.text.startswith(NOT_HELD)
+
+
+def test_the_documents_saying_they_do_not_hold_it_is_a_not_held_answer() -> None:
+    text = (
+        "本项目未找到任何国家层面规定药占比不得超过40%的文件。凡称国家要求药占比低于40%的，应视为来源不明。"
+    )
+    result = answer("国家是不是规定药占比不能超过40%", [_citation("gov-2015-38-city-hospital-reform", text)])
+    assert result.text.startswith(NOT_HELD) and "本项目未找到任何国家层面" in result.text
+
+
+def test_a_list_item_is_read_with_the_heading_above_it() -> None:
+    # 1. 第一部分为前置要求 does not say 评审标准 itself; its heading does
+    text = (
+        "### 操作手册的结构\n\n手册的第一部分列出指标名称。\n\n"
+        "### 评审标准的结构\n\n1. 第一部分为前置要求。\n2. 第二部分为监测数据。"
+    )
+    result = answer(
+        "评审标准第一部分是什么？", [_citation("nhc-2022-31-tertiary-accreditation-standard", text)]
+    )
+    best = max(result.statements, key=lambda s: s.score)
+    assert best.text == "1. 第一部分为前置要求。" and "评审标准" in best.context
+
+
+def test_a_statement_of_the_asked_kind_ranks_first() -> None:
+    # 几号令 asks for an order number: of two statements sharing the same words, the one that gives
+    # a number ranks first
+    text = "《处方管理办法》经卫生部审议通过并公布施行。\n\n《处方管理办法》以卫生部令第53号公布。"
+    result = answer("处方管理办法是几号令？", [_citation("moh-2007-53-prescription-management", text)])
+    best = max(result.statements, key=lambda s: s.score)
+    assert best.text == "《处方管理办法》以卫生部令第53号公布。"

@@ -9,6 +9,7 @@ from indicators import Catalog, Warehouse
 if TYPE_CHECKING:
     from opsbrain.settings import Settings
     from retrieval.embeddings import Embedder
+    from serving.planner.intent import Knowledge
     from serving.planner.llm.backends import Backend
     from serving.planner.pipeline import Pipeline
 
@@ -44,10 +45,12 @@ def build_planner(
     warehouse: Warehouse,
     kind: str | None = None,
     embedder: Embedder | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Pipeline:
     """The understanding pipeline: ``rules`` (no model) or ``llm`` (the LLM parser for what the
     mapping does not explain; ``kind`` overrides ``config.planner``). ``embedder``: the knowledge
-    base's model, for the embedding mapper. The local model's prefix cache is warmed here."""
+    base's model, for the embedding mapper; ``knowledge``: how well the knowledge base answers a
+    question, asked before a question with no indicator is asked back or refused. The local model's prefix cache is warmed here."""
     from serving.planner.pipeline import Pipeline
     from serving.planner.rules import RulesPlanner
 
@@ -56,11 +59,11 @@ def build_planner(
         raise ValueError(f"unknown planner {kind!r}; available: rules, llm")
     args = (catalog, warehouse.dimensions, warehouse.as_of, warehouse.data_start)
     if kind == "rules":
-        return RulesPlanner(*args, embedder=embedder)
+        return RulesPlanner(*args, embedder=embedder, knowledge=knowledge)
     from serving.planner.llm.backends import LocalBackend
     from serving.planner.llm.parser import LLMParser
 
-    pipeline = Pipeline(*args, embedder=embedder)
+    pipeline = Pipeline(*args, embedder=embedder, knowledge=knowledge)
     pipeline.llm = LLMParser(build_backend(config), catalog, pipeline.intents, warehouse.as_of)
     if isinstance(pipeline.llm.backend, LocalBackend):
         pipeline.llm.backend.warm(pipeline.llm.prompts.prefix_messages())
