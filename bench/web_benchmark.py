@@ -75,7 +75,7 @@ def conversation_of(turns: int, data_dir: Path) -> Conversation:
 
     now = datetime.now(UTC)
     messages: list[Message] = []
-    with TestClient(create_app(Settings(data_dir=data_dir))) as client:
+    with TestClient(create_app(Settings(data_dir=data_dir)), base_url="http://localhost") as client:
         responses = [client.post("/api/v1/chat", json={"question": q}).json() for q in QUESTIONS]
     for i in range(turns):
         response = responses[i % len(responses)]

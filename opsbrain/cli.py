@@ -61,12 +61,21 @@ def demo_data(
 def serve(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
+    demo: Annotated[
+        bool | None,
+        typer.Option(help="demo mode: generate the demo warehouse if none is configured (OPSBRAIN_DEMO)"),
+    ] = None,
 ) -> None:
-    """Serve the HTTP API, first building what is missing (the demo warehouse, the policy index)."""
+    """Serve the HTTP API and the web UI. The warehouse must be there and readable (in demo mode the
+    demo warehouse is generated when missing); the policy index is built when missing."""
     import uvicorn
 
+    if demo is not None:
+        settings.demo = demo
     _prepare()
     settings.kb_preload = True
+    if host not in ("0.0.0.0", "::") and host not in settings.allowed_hosts:
+        settings.allowed_hosts = [*settings.allowed_hosts, host]  # the address users were given
     uvicorn.run("serving.app:create_app", factory=True, host=host, port=port)
 
 
@@ -75,31 +84,29 @@ def up(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
-    """The same as serve (the name scripts/start.sh uses)."""
-    serve(host=host, port=port)
+    """serve in demo mode unless a warehouse is configured (the command scripts/start.sh runs)."""
+    serve(host=host, port=port, demo=settings.demo or settings.warehouse_url is None)
 
 
 def _prepare() -> None:
-    """The demo warehouse when none is configured and it is missing or incomplete, and the policy
-    index (unchanged files are skipped, so later starts take a second)."""
-    if settings.warehouse_url is None:
-        path = settings.demo_warehouse_path
-        if not path.exists():
-            demo_data(
-                out=None,
-                scale=settings.demo_scale,
-                seed=settings.demo_seed,
-                as_of=settings.demo_as_of.isoformat(),
-                quiet=False,
-            )
-        else:
-            from indicators import Warehouse
+    """The warehouse checked (opsbrain/startup.py) and the policy index built when missing
+    (unchanged files are skipped, so later starts take a second)."""
+    from opsbrain.startup import StartupError, prepare_warehouse
 
-            warehouse = Warehouse(path)
-            incomplete = bool(warehouse.missing_tables())
-            warehouse.close()
-            if incomplete:  # e.g. raw data written by the generator alone: build what is missing
-                build_aggregates_cmd(path)
+    def make_demo() -> None:
+        demo_data(
+            out=None,
+            scale=settings.demo_scale,
+            seed=settings.demo_seed,
+            as_of=settings.demo_as_of.isoformat(),
+            quiet=False,
+        )
+
+    try:
+        prepare_warehouse(settings, make_demo, build_aggregates_cmd)
+    except StartupError as exc:
+        console.print(f"[red]opsbrain 未启动：[/]{exc}", soft_wrap=True)  # one line, also in a log
+        raise typer.Exit(2) from None
     kb_ingest(paths=None, rebuild=False)
 
 

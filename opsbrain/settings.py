@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     warehouse_url: str | None = Field(
         None, description="SQLAlchemy URL of the warehouse; default: the demo DuckDB file in data_dir"
     )
+    demo: bool = Field(
+        False,
+        description="demo mode: with no warehouse_url, generate the synthetic demo warehouse if it is "
+        "missing and label every page 演示数据; scripts/start.sh (opsbrain up) turns it on. Off, a "
+        "missing or unreadable warehouse stops the server at start instead of being replaced",
+    )
     demo_scale: float = Field(1.0, gt=0, le=100)
     demo_seed: int = 20230908
     demo_as_of: date = date(2023, 9, 8)
@@ -25,6 +31,12 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535)
     max_result_rows: int = Field(5000, ge=1)
     max_request_bytes: int = Field(65536, ge=1024, description="larger request bodies get HTTP 413")
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"],
+        description="Host header values the server answers (DNS rebinding protection); add the name "
+        'and address users reach it by, e.g. ["opsbrain.hospital.local","10.1.2.3"]; the address '
+        "given to serve --host is added by itself",
+    )
     cors_origins: list[str] = Field(
         default_factory=list, description="portal origins allowed to call the API"
     )
@@ -125,6 +137,8 @@ class Settings(BaseSettings):
     def _refuse_unsafe_production(self) -> Settings:
         if self.environment == "production" and "*" in self.cors_origins:
             raise ValueError("OPSBRAIN_CORS_ORIGINS must list the portal's origins in production, not '*'")
+        if self.environment == "production" and "*" in self.allowed_hosts:
+            raise ValueError("OPSBRAIN_ALLOWED_HOSTS must list the server's names in production, not '*'")
         return self
 
 

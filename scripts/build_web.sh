@@ -3,6 +3,8 @@
 # (when a source is newer than the last build). Called by scripts/setup.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/../serving/web"
+# swagger-ui-dist depends on @scarf/scarf, an install-time usage counter: never report anything
+export SCARF_ANALYTICS=false
 if ! command -v npm >/dev/null 2>&1; then
   echo "npm not found: the web UI is not built (the API still works). Install Node.js 20.19+ and npm," \
     "then run scripts/setup.sh again." >&2

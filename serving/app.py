@@ -9,17 +9,21 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from opsbrain import __version__
 from opsbrain.settings import Settings, settings
 from serving.api.deps import load_knowledge_base
+from serving.api.docs import install_api_docs
 from serving.api.errors import install_error_handlers
+from serving.api.headers import SecurityHeaders
 from serving.api.limits import BodySizeLimit
 from serving.api.main import api_router
 from serving.api.routes import openai
-from serving.api.web import mount_web_ui
+from serving.api.web import DEFAULT_DIST, mount_web_ui
 
 log = logging.getLogger("opsbrain.api")
+OPENAPI_URL, DOCS_URL = "/api/v1/openapi.json", "/api/v1/docs"
 
 
 @asynccontextmanager
@@ -43,16 +47,21 @@ def create_app(config: Settings = settings) -> FastAPI:
         title="opsbrain",
         version=__version__,
         description="医院运营指标 API：指标目录、口径、维度取值与指标查询；政策法规检索（带出处引用）。",
-        openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # served by install_api_docs with bundled files, not FastAPI's CDN page
+        redoc_url=None,
     )
     app.state.settings = config
     app.add_middleware(BodySizeLimit, max_bytes=config.max_request_bytes)
+    app.add_middleware(SecurityHeaders)
     if config.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=config.cors_origins, allow_methods=["GET", "POST"])
+    # outermost: a request naming another host (DNS rebinding) is answered 400 before anything runs
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=config.allowed_hosts)
     install_error_handlers(app)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(openai.router, prefix="/v1")  # where OpenAI clients look: base_url=http://host/v1
 
+    install_api_docs(app, DOCS_URL, OPENAPI_URL, config.web_dist or DEFAULT_DIST)
     mount_web_ui(app, config.web_dist)  # last: API routes take precedence over files
     return app

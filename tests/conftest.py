@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,14 @@ from fastapi import FastAPI
 from indicators import Warehouse
 
 TEST_SCALE = 0.05
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Starlette's TestClient sends Host: testserver; the server answers only the hosts it is told
+    # (DNS rebinding protection; tests/api/test_headers.py checks the default list itself)
+    os.environ.setdefault("OPSBRAIN_ALLOWED_HOSTS", '["localhost", "127.0.0.1", "testserver"]')
+
+
 TEST_SEED = 7
 TEST_AS_OF = date(2023, 9, 8)
 

@@ -20,7 +20,7 @@ _CLAUSE = re.compile(r".*?(?:[。！？；，、：\n]+|$)", re.DOTALL)
 _ATOM = re.compile(r"\d[\d,.\-]*%?|.", re.DOTALL)
 MAX_CHUNK_CHARS = 40
 SSE_HEADERS = {
-    "Cache-Control": "no-cache",
+    "Cache-Control": "no-store",  # an answer is internal data (serving/api/headers.py)
     "X-Accel-Buffering": "no",  # nginx would otherwise hold the events until the stream ends
 }
 

@@ -72,7 +72,7 @@ def test_answer_pieces_rebuild_the_text_and_keep_figures_whole(text: str) -> Non
 def test_byte_stream_format(http: httpx.Client) -> None:
     with http.stream("POST", "/api/v1/chat/stream", json={"question": "门诊量"}) as r:
         raw = r.read()
-        assert r.headers["cache-control"] == "no-cache"
+        assert r.headers["cache-control"] == "no-store"  # not cached, as every data response
     assert raw.startswith(b'event: plan\ndata: {"plan":')
     blocks = raw.split(b"\n\n")
     assert blocks[-1] == b"", "every event ends with a blank line"

@@ -47,6 +47,11 @@ def test_first_visit_shows_suggestions(page) -> None:
     suggestions = page.get_by_test_id("suggested-question")
     assert suggestions.count() >= 3
     assert "数据截至" in page.locator("body").inner_text()
+    # the demo warehouse is labelled as such, and a healthy server shows no warning
+    page.get_by_test_id("demo-tag").wait_for()
+    assert page.get_by_test_id("demo-tag").inner_text() == "演示数据"
+    page.wait_for_load_state("networkidle")  # /health has answered
+    assert page.get_by_test_id("degraded").count() == 0
     screenshot(page, "01-welcome")
 
 
@@ -262,3 +267,15 @@ def test_tablet_layout(page) -> None:
     page.get_by_test_id("open-sidebar").click()
     page.get_by_test_id("conversation-item").filter(has_text="医院本年药占比").first.click()
     page.get_by_test_id("figure-card").first.wait_for()
+
+
+def test_the_api_reference_renders_without_any_other_site(page) -> None:
+    # the browser here reaches no CDN: Swagger UI runs only if its files come from this server
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto("/api/v1/docs")
+    page.locator(".opblock").first.wait_for()
+    assert page.locator(".opblock").count() >= 10
+    base = page.url.split("/api/v1/docs")[0]
+    assert requested and all(url.startswith(base) for url in requested), requested
+    page.goto("/")

@@ -283,6 +283,8 @@ export interface WarehouseInfo {
   data_start: string
   warehouse: string
   generator: Record<string, string>
+  /** the generated demo data (演示数据), not a hospital's own */
+  synthetic: boolean
 }
 
 /**
@@ -313,6 +315,16 @@ export type ExportFormat = 'pdf' | 'xlsx' | 'md'
 /** Dimensions the filter bar offers (GET /api/v1/dimensions/{dimension}). */
 export type DimensionName = 'campus' | 'department' | 'doctor' | 'insurance' | 'visit_type'
 
+export interface HealthComponent {
+  status: 'ok' | 'loading' | 'degraded' | 'unavailable'
+  detail: string
+}
+
+/** GET /health: each part of the server, and ok only when every part is */
 export interface Health {
-  status: string
+  status: 'ok' | 'degraded'
+  warehouse: HealthComponent
+  index: HealthComponent
+  planner: HealthComponent
+  synthetic: boolean
 }

@@ -59,6 +59,35 @@ describe('App', () => {
     await vi.waitFor(() => expect(wrapper.find('[data-testid=details-stub]').exists()).toBe(true))
   })
 
+  it('labels demo data and says which parts of a degraded server do not work', async () => {
+    stub = stubFetch(({ url }) => {
+      if (url.endsWith('/meta')) return jsonResponse({ version: '0.1.0', as_of: '2023-09-08', data_start: '2019-01-01', warehouse: 'duckdb', generator: { seed: '1' }, synthetic: true })
+      if (url.endsWith('/health'))
+        return jsonResponse({
+          status: 'degraded',
+          synthetic: true,
+          warehouse: { status: 'ok', detail: '数据截至 2023-09-08' },
+          index: { status: 'degraded', detail: '索引为空：请运行 opsbrain kb ingest' },
+          planner: { status: 'ok', detail: 'rules' },
+        })
+      return jsonResponse([])
+    })
+    vi.stubGlobal('fetch', stub.fetch)
+    wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+    await flushPromises()
+    expect(wrapper.find('[data-testid=demo-tag]').text()).toBe('演示数据')
+    const degraded = wrapper.find('[data-testid=degraded]')
+    expect(degraded.text()).toBe('部分功能不可用')
+    expect(degraded.attributes('title')).toBe('政策索引：索引为空：请运行 opsbrain kb ingest')
+  })
+
+  it('shows neither label for a hospital warehouse on a healthy server', async () => {
+    wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
+    await flushPromises()
+    expect(wrapper.find('[data-testid=demo-tag]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=degraded]').exists()).toBe(false)
+  })
+
   it('re-runs the last question with the filter scope in the same conversation, and refreshes the list', async () => {
     wrapper = mount(App, { global: { plugins: [ElementPlus] }, attachTo: document.body })
     await flushPromises()
