@@ -35,19 +35,20 @@ def prepare_warehouse(
 
     ``make_demo`` writes the demo warehouse (demo mode only); ``build_aggregates`` builds the agg_*
     tables of a demo file whose raw data is there but whose aggregates are not."""
-    if config.warehouse_url is None:
-        path = config.demo_warehouse_path
-        if not path.exists():
-            if not config.demo:
-                raise StartupError(NO_WAREHOUSE)
-            make_demo()
-        elif config.demo and _missing_tables(config.resolved_warehouse_url):
-            build_aggregates(path)  # raw data written by the generator alone: build what is missing
-    missing = _missing_tables(config.resolved_warehouse_url)
+    url = config.resolved_warehouse_url
+    demo_file = config.warehouse_url is None
+    if demo_file and not config.demo_warehouse_path.exists():
+        if not config.demo:
+            raise StartupError(NO_WAREHOUSE)
+        make_demo()
+    missing = _missing_tables(url)
+    if missing and demo_file and config.demo:
+        build_aggregates(config.demo_warehouse_path)  # raw data written by the generator alone
+        missing = _missing_tables(url)
     if missing:
         raise StartupError(
             f"数据仓库缺少表 {', '.join(missing[:5])}{' 等' if len(missing) > 5 else ''}"
-            f"（{_shown(config)}）：DuckDB 请运行 opsbrain warehouse build-aggregates，"
+            f"（{_redacted(url)}）：DuckDB 请运行 opsbrain warehouse build-aggregates，"
             "PostgreSQL 请在 ETL 之后建好汇总表（docs/warehouse-schema.md）。"
         )
 
@@ -69,10 +70,6 @@ def _missing_tables(url: str) -> list[str]:
         ) from None
     finally:
         warehouse.close()
-
-
-def _shown(config: Settings) -> str:
-    return _redacted(config.resolved_warehouse_url)
 
 
 def _redacted(url: str) -> str:

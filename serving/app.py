@@ -62,6 +62,7 @@ def create_app(config: Settings = settings) -> FastAPI:
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(openai.router, prefix="/v1")  # where OpenAI clients look: base_url=http://host/v1
 
-    install_api_docs(app, DOCS_URL, OPENAPI_URL, config.web_dist or DEFAULT_DIST)
-    mount_web_ui(app, config.web_dist)  # last: API routes take precedence over files
+    dist = config.web_dist or DEFAULT_DIST
+    install_api_docs(app, DOCS_URL, OPENAPI_URL, dist)
+    mount_web_ui(app, dist)  # last: API routes take precedence over files
     return app

@@ -127,6 +127,12 @@ class Warehouse:
         with self.engine.connect() as conn:
             return {k: v for k, v in conn.execute(sa.text("SELECT key, value FROM meta_warehouse"))}
 
+    @property
+    def synthetic(self) -> bool:
+        """Whether the demo generator wrote this warehouse: it records its version in meta_warehouse
+        (indicators/demo/generator.py), a hospital's ETL does not."""
+        return "generator_version" in self.meta
+
     def missing_tables(self) -> list[str]:
         """Tables the catalog's sources and the dimension lookups need but the warehouse lacks."""
         needed = ["meta_warehouse", "dim_campus", "dim_department", "dim_doctor", "dim_insurance"]

@@ -47,8 +47,7 @@ class WebFiles(StaticFiles):
         return response
 
 
-def mount_web_ui(app: FastAPI, dist: Path | None) -> None:
-    dist = dist or DEFAULT_DIST
+def mount_web_ui(app: FastAPI, dist: Path) -> None:
     if (dist / "index.html").is_file():
         app.mount("/", WebFiles(directory=dist, html=True), name="web")
         return

@@ -28,7 +28,7 @@ def meta(warehouse: WarehouseDep) -> WarehouseInfo:
         data_start=info["start_date"],
         warehouse=warehouse.engine.dialect.name,
         generator={k: v for k, v in info.items() if k not in {"as_of_date", "start_date"}},
-        synthetic=is_synthetic(info),
+        synthetic=warehouse.synthetic,
     )
 
 
@@ -62,10 +62,10 @@ def _warehouse_health(request: Request) -> tuple[Component, bool]:
         missing = warehouse.missing_tables()
         if missing:
             return Component(status="unavailable", detail=f"缺少表：{', '.join(missing[:5])}"), False
-        meta = warehouse.meta
+        as_of, synthetic = warehouse.as_of, warehouse.synthetic
     except Exception as exc:  # a dropped connection, a file removed under the server
         return Component(status="unavailable", detail=str(exc).splitlines()[0][:200]), False
-    return Component(status="ok", detail=f"数据截至 {meta['as_of_date']}"), is_synthetic(meta)
+    return Component(status="ok", detail=f"数据截至 {as_of.isoformat()}"), synthetic
 
 
 def _index_health(state) -> Component:
@@ -91,8 +91,3 @@ def _planner_health(state) -> Component:
     if built != wanted:  # an llm planner that could not start answers with the rules
         return Component(status="degraded", detail=f"配置为 {wanted}，模型未能加载，当前由规则解析")
     return Component(status="ok", detail=built)
-
-
-def is_synthetic(meta: dict[str, str]) -> bool:
-    """The demo generator writes its version into meta_warehouse; a hospital's ETL does not."""
-    return "generator_version" in meta
