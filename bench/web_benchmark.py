@@ -32,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chat_benchmark import free_port, machine, start_server
+from chat_benchmark import BENCH_PASSWORD, BENCH_USER, create_bench_user, free_port, machine, start_server
 
 from opsbrain.settings import Settings
 from serving.api.web import DEFAULT_DIST
@@ -71,12 +71,22 @@ def bundle_sizes(dist: Path) -> dict[str, Any]:
 def conversation_of(turns: int, data_dir: Path) -> Conversation:
     from fastapi.testclient import TestClient
 
+    from serving.api.auth import security_of
     from serving.app import create_app
 
     now = datetime.now(UTC)
     messages: list[Message] = []
-    with TestClient(create_app(Settings(data_dir=data_dir)), base_url="http://localhost") as client:
-        responses = [client.post("/api/v1/chat", json={"question": q}).json() for q in QUESTIONS]
+    with tempfile.TemporaryDirectory() as tmp:  # its own account store: nothing written to data_dir
+        config = Settings(
+            data_dir=data_dir, auth_url=f"sqlite:///{Path(tmp) / 'auth.db'}", secret_key="b" * 40
+        )
+        app = create_app(config)
+        security_of(app.state).accounts.add_user(BENCH_USER, BENCH_PASSWORD, "operations")
+        token, _ = security_of(app.state).signer.issue(BENCH_USER, "access", 60)
+        with TestClient(
+            app, base_url="http://localhost", headers={"Authorization": f"Bearer {token}"}
+        ) as client:
+            responses = [client.post("/api/v1/chat", json={"question": q}).json() for q in QUESTIONS]
     for i in range(turns):
         response = responses[i % len(responses)]
         messages.append(Message(role="user", content=response["question"], created_at=now))
@@ -108,6 +118,12 @@ def export_times(conversation: Conversation, runs: int) -> list[dict[str, Any]]:
     return rows
 
 
+def sign_in(page) -> None:
+    page.get_by_test_id("login-username").fill(BENCH_USER)
+    page.get_by_test_id("login-password").fill(BENCH_PASSWORD)
+    page.get_by_test_id("login-password").press("Enter")
+
+
 def browser_times(data_dir: Path, runs: int) -> dict[str, Any] | None:
     chromium = shutil.which("chromium")
     if chromium is None:
@@ -116,7 +132,9 @@ def browser_times(data_dir: Path, runs: int) -> dict[str, Any] | None:
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(data_dir, port, Path(tmp) / "conversations.db")
+        auth_store = Path(tmp) / "auth.db"
+        create_bench_user(auth_store)
+        server = start_server(data_dir, port, Path(tmp) / "conversations.db", auth_store)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
@@ -125,6 +143,7 @@ def browser_times(data_dir: Path, runs: int) -> dict[str, Any] | None:
                     page = browser.new_page(viewport={"width": 1366, "height": 900})
                     started = time.perf_counter()
                     page.goto(f"http://127.0.0.1:{port}/")
+                    sign_in(page)  # part of the load: the sign-in form, then the app
                     page.get_by_test_id("suggested-question").first.wait_for()
                     loads.append(time.perf_counter() - started)
                     box = page.locator("[data-testid=question-input] textarea")

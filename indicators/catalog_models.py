@@ -31,6 +31,11 @@ class Source(_Frozen):
     time_basis: str = Field(description="which date of the raw fact places a row in a period")
     dimensions: dict[Dimension, str] = Field(description="dimension name -> column of the agg tables")
     lineage: list[str] = Field(description="raw table.column pairs that feed the source")
+    population: str | None = Field(
+        None,
+        description="column counting the visits or discharged stays behind a row (small-cell "
+        "suppression); None where rows describe no patients (beds)",
+    )
 
 
 class Measure(_Frozen):

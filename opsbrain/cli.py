@@ -11,6 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from opsbrain.accounts_cli import ensure_demo_admin, keys_app, users_app
+from opsbrain.audit_cli import audit_app
 from opsbrain.settings import settings
 from training.cli import register_model_commands, train_app
 
@@ -26,6 +28,9 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(eval_app, name="eval")
 app.add_typer(model_app, name="model")
 app.add_typer(train_app, name="train")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(audit_app, name="audit")
 register_model_commands(model_app)
 console = Console()
 
@@ -84,8 +89,12 @@ def up(
     host: Annotated[str, typer.Option()] = settings.host,
     port: Annotated[int, typer.Option()] = settings.port,
 ) -> None:
-    """serve in demo mode unless a warehouse is configured (the command scripts/start.sh runs)."""
-    serve(host=host, port=port, demo=settings.demo or settings.warehouse_url is None)
+    """serve in demo mode unless a warehouse is configured (the command scripts/start.sh runs); a
+    fresh install gets a demo administrator whose password is printed once."""
+    demo = settings.demo or settings.warehouse_url is None
+    if demo:
+        ensure_demo_admin()
+    serve(host=host, port=port, demo=demo)
 
 
 def _prepare() -> None:
@@ -381,7 +390,9 @@ def _assistant(planner_kind: str):
     from opsbrain.knowledge import ensure_indexed, open_knowledge_base
     from serving.assistant.build import build_assistant
 
-    warehouse = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows)
+    warehouse = Warehouse(
+        settings.resolved_warehouse_url, max_rows=settings.max_result_rows, min_cell=settings.min_cell
+    )
     kb = open_knowledge_base(settings)
     ensure_indexed(kb, settings)
     try:
@@ -487,7 +498,9 @@ def query_indicators(
             rank=rank,
             version=version,
         )
-        result = Warehouse(settings.resolved_warehouse_url, max_rows=settings.max_result_rows).query(q)
+        result = Warehouse(
+            settings.resolved_warehouse_url, max_rows=settings.max_result_rows, min_cell=settings.min_cell
+        ).query(q)
     except (IndicatorError, ValidationError) as exc:
         _fail(exc)
     if as_json:

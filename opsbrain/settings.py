@@ -46,6 +46,54 @@ class Settings(BaseSettings):
     conversations_url: str | None = Field(
         None, description="SQLAlchemy URL for conversations; default: SQLite in data_dir"
     )
+    # ---- security (docs/security.md)
+    auth_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL for users, API keys and the audit trail; default: SQLite in data_dir",
+    )
+    secret_key: str | None = Field(
+        None,
+        min_length=32,
+        description="signs session cookies and access tokens; default: a random key kept in "
+        "data_dir/secret.key (created on first start, readable by its owner only)",
+    )
+    session_minutes: int = Field(480, ge=5, le=7 * 24 * 60, description="web sign-in lifetime")
+    token_minutes: int = Field(60, ge=1, le=24 * 60, description="OAuth2 bearer token lifetime")
+    cookie_secure: bool | None = Field(
+        None, description="send cookies over HTTPS only; default: on in production, off in development"
+    )
+    oidc_issuer: str | None = Field(
+        None, description="the hospital identity provider's issuer URL (single sign-on); unset: no SSO"
+    )
+    oidc_audience: str | None = Field(None, description="the audience (client id) SSO tokens must name")
+    oidc_jwks_url: str | None = Field(
+        None,
+        description="the provider's signing keys; default: read from its .well-known/openid-configuration",
+    )
+    oidc_role_claim: str = Field("opsbrain_role", description="token claim holding the opsbrain role")
+    oidc_department_claim: str = Field("departments", description="claim with department codes")
+    oidc_doctor_claim: str = Field("doctor_code", description="claim with the doctor code (医生)")
+    min_cell: int = Field(
+        5, ge=0, le=100, description="values resting on fewer visits or stays are withheld (“<5”); 0: off"
+    )
+    max_query_cells: int | None = Field(
+        None,
+        ge=100,
+        description="refuse queries estimated above this many cells; default 20 × max_result_rows",
+    )
+    rate_limit: str = Field("120/minute", description="per user or API key, all API routes (limits syntax)")
+    chat_rate_limit: str = Field("20/minute", description="per user or API key, chat and indicator queries")
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="a request body not received within this gets HTTP 408"
+    )
+    max_conversations_per_user: int = Field(500, ge=1, description="stored conversations per user")
+    conversation_retention_days: int = Field(
+        365, ge=1, description="conversations untouched for longer are deleted"
+    )
+    audit_retention_days: int = Field(
+        730, ge=1, description="audit records older than this are removed by `opsbrain audit prune`"
+    )
+
     # policy knowledge base
     kb_embedding_model: Path | None = Field(
         None,
@@ -101,6 +149,14 @@ class Settings(BaseSettings):
     @property
     def resolved_conversations_url(self) -> str:
         return self.conversations_url or f"sqlite:///{(self.data_dir / 'conversations.sqlite').resolve()}"
+
+    @property
+    def resolved_auth_url(self) -> str:
+        return self.auth_url or f"sqlite:///{(self.data_dir / 'auth.sqlite').resolve()}"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.cookie_secure if self.cookie_secure is not None else self.environment == "production"
 
     @property
     def chroma_path(self) -> Path:

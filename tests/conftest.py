@@ -6,6 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -77,6 +78,32 @@ def corpus_kb(tmp_path_factory: pytest.TempPathFactory):
     return kb
 
 
+def authorize(
+    app: FastAPI, role: str = "operations", name: str | None = None, **account: object
+) -> dict[str, str]:
+    """Headers that sign a test client in: a user of ``role`` created in ``app``'s account store
+    (once per name) and a bearer token for it. Every data route needs one (docs/security.md)."""
+    from serving.api.auth import security_of
+
+    security = security_of(app.state)
+    name = name or f"test-{role}"
+    if security.accounts.user(name) is None:
+        security.accounts.add_user(name, TEST_PASSWORD, role, **account)  # type: ignore[arg-type]
+    token, _ = security.signer.issue(name, "access", 600)
+    return {"Authorization": f"Bearer {token}"}
+
+
+TEST_PASSWORD = "test-password-1"
+UNLIMITED = {"min_cell": 0, "rate_limit": "100000/minute", "chat_rate_limit": "100000/minute"}
+
+
+def signed_in(app: FastAPI, role: str = "operations", **kw: object):
+    """A TestClient of ``app`` signed in as a user of ``role`` (default: operations, whole hospital)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(app, raise_server_exceptions=False, headers=authorize(app, role), **kw)
+
+
 @pytest.fixture(scope="session")
 def chat_app(tmp_path_factory: pytest.TempPathFactory, demo_db_path: Path, corpus_kb) -> FastAPI:
     """The app with the shipped corpus already indexed by a fast embedder: no model load, no indexing."""
@@ -84,25 +111,52 @@ def chat_app(tmp_path_factory: pytest.TempPathFactory, demo_db_path: Path, corpu
     from serving.app import create_app
 
     data_dir = tmp_path_factory.mktemp("chat-stream-data")
-    app = create_app(Settings(data_dir=data_dir, warehouse_url=f"duckdb:///{demo_db_path}"))
+    # min_cell 0: the test data has 5% of a hospital's volume, so most breakdowns would be withheld;
+    # suppression itself is tested in tests/security and tests/indicators/test_access_and_privacy.py
+    # and rate limits out of the way of the suites that reuse this one user (tests/api/test_rate_limits.py)
+    app = create_app(Settings(data_dir=data_dir, warehouse_url=f"duckdb:///{demo_db_path}", **UNLIMITED))
     app.state.knowledge_base = corpus_kb
     return app
+
+
+@contextmanager
+def serve_in_thread(app: object, name: str = "test-uvicorn") -> Iterator[int]:
+    """An ASGI app served by uvicorn in a thread on a free port (yielded), stopped on exit."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @pytest.fixture(scope="session")
 def live_server(chat_app: FastAPI) -> Iterator[str]:
     """``chat_app`` served by uvicorn in a thread: real sockets, so events arrive as they are sent and a
     client can hang up mid-stream. Yields the base URL; ``chat_app.state.assistant`` is built."""
-    server = uvicorn.Server(uvicorn.Config(chat_app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    httpx.post(f"{url}/api/v1/chat", json={"question": "门诊量"}, timeout=60).raise_for_status()
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(chat_app) as port:
+        url = f"http://127.0.0.1:{port}"
+        headers = authorize(chat_app)
+        httpx.post(
+            f"{url}/api/v1/chat", json={"question": "门诊量"}, headers=headers, timeout=60
+        ).raise_for_status()
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_headers(chat_app: FastAPI, live_server: str) -> dict[str, str]:
+    """Bearer headers of an operations (whole-hospital) user of ``live_server``."""
+    return authorize(chat_app)
+
+
+@pytest.fixture(scope="session")
+def live_credentials(chat_app: FastAPI, live_server: str) -> tuple[str, str]:
+    """(username, password) of an operations user of ``live_server``, for signing in through the page."""
+    authorize(chat_app, name="e2e-user")
+    return "e2e-user", TEST_PASSWORD

@@ -85,6 +85,9 @@ class DimensionIndex:
             found.append(member)
         return found
 
+    def member(self, dimension: str, code: str) -> Member | None:
+        return self._by_code[dimension].get(code)
+
     def label(self, dimension: str, code: str) -> str:
         member = self._by_code[dimension].get(code)
         return member.name if member else code

@@ -21,7 +21,9 @@ from indicators.errors import (
     UnsupportedDimensionError,
     WarehouseNotReadyError,
 )
-from indicators.query.compiler import SourceQuery, compile_source_query, render_sql
+from indicators.query.access import EVERYTHING, DataAccess, OutOfScopeError
+from indicators.query.compiler import SourceQuery, cases_label, compile_source_query, render_sql
+from indicators.query.cost import check_cost
 from indicators.query.dimensions import DIMENSION_LABELS, DimensionIndex
 from indicators.query.models import (
     CHANGE_LABELS,
@@ -43,6 +45,7 @@ from indicators.query.periods import (
     shift_label,
     year_over_year,
 )
+from indicators.query.suppression import SmallCells
 
 Key = tuple[str, ...]
 _DESCRIPTIVE_FIELDS = {
@@ -65,6 +68,7 @@ class _Values:
     value: float | None
     numerator: float | None = None
     denominator: float | None = None
+    cases: float | None = None  # visits or stays behind the value; None where it rests on no patients
 
 
 @dataclass
@@ -77,6 +81,7 @@ class _Plan:
     filter_names: dict[str, list[str]]
     group_by: list[str]
     grain: str | None
+    access: DataAccess
     # every measure any indicator of the query reads, by source: one statement per source and period
     # serves all of them (药占比 and 医疗收入 in one request share a scan)
     measures: dict[str, list[Measure]] = field(default_factory=dict)
@@ -96,14 +101,27 @@ class Warehouse:
         url: a SQLAlchemy URL (``duckdb:///path.duckdb``, ``postgresql+psycopg://...``) or a DuckDB path.
         catalog: the indicator catalog; defaults to the shipped one.
         max_rows: refuse results with more rows than this (a doctor × day breakdown of five years).
+        min_cell: suppress every value resting on fewer visits or stays than this (0: off; the
+            server passes its ``min_cell`` setting, default 5).
+        max_cells: refuse, before running, a query whose estimated cells (groups × time buckets ×
+            sources scanned) exceed this; default 20 × ``max_rows``.
     """
 
-    def __init__(self, url: str | Path, catalog: Catalog | None = None, max_rows: int = 5000) -> None:
+    def __init__(
+        self,
+        url: str | Path,
+        catalog: Catalog | None = None,
+        max_rows: int = 5000,
+        min_cell: int = 0,
+        max_cells: int | None = None,
+    ) -> None:
         self.url = warehouse_url(url)
         args = {"read_only": True} if self.url.startswith("duckdb") else {}
         self.engine = sa.create_engine(self.url, connect_args=args, pool_pre_ping=not args)
         self.catalog = catalog or default_catalog()
         self.max_rows = max_rows
+        self.small_cells = SmallCells(min_cell)
+        self.max_cells = max_cells or 20 * max_rows
 
     @cached_property
     def dimensions(self) -> DimensionIndex:
@@ -134,11 +152,22 @@ class Warehouse:
         return "generator_version" in self.meta
 
     def missing_tables(self) -> list[str]:
-        """Tables the catalog's sources and the dimension lookups need but the warehouse lacks."""
+        """Tables the catalog's sources and the dimension lookups need but the warehouse lacks, and
+        columns (``table.column``) of an older build that lacks them."""
         needed = ["meta_warehouse", "dim_campus", "dim_department", "dim_doctor", "dim_insurance"]
         needed += [t for s in self.catalog.sources.values() for t in (s.daily_table, s.monthly_table)]
         present = set(sa.inspect(self.engine).get_table_names())
-        return [t for t in needed if t not in present]
+        missing = [t for t in needed if t not in present]
+        with self.engine.connect() as conn:  # tables built before small-cell counts existed
+            for source in self.catalog.sources.values():
+                for table in (source.daily_table, source.monthly_table):
+                    if source.population and table in present:
+                        columns = conn.execute(
+                            sa.select(sa.text("*")).select_from(sa.table(table)).limit(0)
+                        ).keys()
+                        if source.population not in columns:
+                            missing.append(f"{table}.{source.population}")
+        return missing
 
     @property
     def as_of(self) -> date:
@@ -152,14 +181,15 @@ class Warehouse:
         self.engine.dispose()
 
     # ------------------------------------------------------------------ public query API
-    def query(self, q: IndicatorQuery) -> QueryResult:
-        """Run a query.
+    def query(self, q: IndicatorQuery, access: DataAccess = EVERYTHING) -> QueryResult:
+        """Run a query within the caller's data scope (``access``; default: everything).
 
         Raises:
-            IndicatorError: (or a subclass) naming what was wrong and what is valid.
+            IndicatorError: (or a subclass) naming what was wrong and what is valid;
+                OutOfScopeError when the query reaches beyond ``access``.
         """
         started = time.perf_counter()
-        plan = self._plan(q)
+        plan = self._plan(q, access)
         results = [self._run_indicator(plan, ind, ver, q) for ind, ver in plan.indicators]
         resolved = ResolvedQuery(
             indicators=[ind.name for ind, _ in plan.indicators],
@@ -177,13 +207,21 @@ class Warehouse:
             data_start=self.data_start,
             results=results,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 2),
+            min_cell=self.small_cells.k,
+            scope=access.label if access.restrictions() else "全院",
         )
 
     # ------------------------------------------------------------------ validation
-    def _plan(self, q: IndicatorQuery) -> _Plan:
+    def _plan(self, q: IndicatorQuery, access: DataAccess) -> _Plan:
         indicators = []
         for name in q.indicators:
             ind = self.catalog.get(name)
+            if not access.allows_subject(ind.owner_department):
+                raise OutOfScopeError(
+                    f"您的数据范围是{access.label}，指标“{ind.name}”（归口{ind.owner_department}）不在其中。",
+                    param="indicators",
+                    valid=list(access.subjects),
+                )
             if ind.status == "not_available":
                 raise IndicatorNotAvailableError(
                     f"指标“{ind.name}”在本院数据仓库中无法计算：{ind.unavailable_reason}", param="indicators"
@@ -220,11 +258,31 @@ class Warehouse:
                         param="group_by" if dim in dims else f"filters.{dim}",
                         valid=supported,
                     )
+            for dim in access.restrictions():
+                if dim not in supported:  # the scope could not be applied: nothing is shown
+                    raise OutOfScopeError(
+                        f"您的数据范围是{access.label}，而指标“{ind.name}”不能按{DIMENSION_LABELS[dim]}"
+                        "区分，无法只计算您范围内的部分。",
+                        param="indicators",
+                    )
         filters, names = {}, {}
         for dim, values in q.filters.active().items():
             members = self.dimensions.resolve(dim, values)
             filters[dim] = tuple(m.code for m in members)
             names[dim] = [m.name for m in members]
+        access.check_filters(filters, self.dimensions)
+        check_cost(
+            self.dimensions,
+            period,
+            grains[0] if grains else None,
+            dims,
+            filters,
+            access,
+            sources=len(
+                {m.source for ind, ver in indicators for m in self.catalog.measures_of(ind, ver.version)}
+            ),
+            limit=self.max_cells,
+        )
         measures: dict[str, list[Measure]] = defaultdict(list)
         for ind, ver in indicators:
             for m in self.catalog.measures_of(ind, ver.version):
@@ -237,6 +295,7 @@ class Warehouse:
             names,
             list(q.group_by),
             grains[0] if grains else None,
+            access,
             dict(measures),
         )
 
@@ -270,7 +329,10 @@ class Warehouse:
                 f"结果有 {len(current)} 行，超过上限 {self.max_rows} 行；请缩短统计期、改用更粗的时间粒度或增加筛选条件。",
                 param="group_by",
             )
+        # before any value leaves the engine: refused if most cells are too small, else masked
+        self.small_cells.check(ind.name, plan.group_by, [v.cases for v in current.values()])
         rows = [self._row(plan, key, vals) for key, vals in current.items()]
+        self.small_cells.mask_rows(rows, [v.cases for v in current.values()], notes)
         for kind in q.compare:
             self._attach_comparison(plan, ind, ver, kind, rows, sql, notes)
         rows, order = self._order(rows, plan, q)
@@ -318,13 +380,15 @@ class Warehouse:
         values = self._measure_values(plan, measures, period, sql)
         out = {}
         for key, mv in values.items():
+            counted = [mv[cases_label(m)] for m in measures if cases_label(m) in mv]
+            cases = min(counted) if counted else None
             if ind.kind == "simple":
-                out[key] = _Values(mv[ver.measure])
+                out[key] = _Values(mv[ver.measure], cases=cases)
             else:
                 num, den = mv[ver.numerator], mv[ver.denominator]
                 if key and not num and not den:
                     continue  # a group with no activity for this ratio (e.g. 住院次均费用 of a clinic-only department)
-                out[key] = _Values(num * ver.scale / den if den else None, num, den)
+                out[key] = _Values(num * ver.scale / den if den else None, num, den, cases)
         return out
 
     def _evaluate_growth(
@@ -337,13 +401,14 @@ class Warehouse:
             plan, base, base.current_version, earlier, "增幅的上年同期", sql, notes
         )
         if previous is None:
-            return {key: _Values(None, v.value, None) for key, v in current.items()}
+            return {key: _Values(None, v.value, None, v.cases) for key, v in current.items()}
         out = {}
         for key, cur in current.items():
             prev = previous.get(self._shift_key(plan, key, "yoy"))
             p = prev.value if prev else None
             growth = (cur.value / p - 1) * 100 if cur.value is not None and p else None
-            out[key] = _Values(growth, cur.value, p)
+            cases = [c for c in (cur.cases, prev.cases if prev else None) if c is not None]
+            out[key] = _Values(growth, cur.value, p, min(cases) if cases else None)
         return out
 
     def _evaluate_earlier(
@@ -377,7 +442,11 @@ class Warehouse:
     def _measure_values(
         self, plan: _Plan, measures: list[Measure], period: Period, sql: list[str]
     ) -> dict[Key, dict[str, float]]:
-        merged: dict[Key, dict[str, float]] = defaultdict(lambda: {m.name: 0.0 for m in measures})
+        def zeros() -> dict[str, float]:
+            counted = [cases_label(m) for m in measures if self._counts_cases(m)]
+            return {**{m.name: 0.0 for m in measures}, **dict.fromkeys(counted, 0.0)}
+
+        merged: dict[Key, dict[str, float]] = defaultdict(zeros)
         for source_name in dict.fromkeys(m.source for m in measures):
             statement, rows = self._scan(plan, source_name, period)
             sql.append(statement)
@@ -385,6 +454,8 @@ class Warehouse:
                 for m in measures:
                     if m.source == source_name:
                         merged[key][m.name] = values[m.name]
+                        if cases_label(m) in values:
+                            merged[key][cases_label(m)] = values[cases_label(m)]
         if not plan.group_by and not merged:
             merged[()]  # an empty period still yields one row of zeros
         for key, values in merged.items():
@@ -401,16 +472,22 @@ class Warehouse:
         source = self.catalog.sources[source_name]
         measures = tuple(plan.measures[source_name])
         dims = tuple(g for g in plan.group_by if g not in TIME_GRAINS)
+        counted = tuple(m for m in measures if self._counts_cases(m))
+        scope = tuple(plan.access.restrictions().items())
         stmt, key_cols = compile_source_query(
-            SourceQuery(source, measures, period, plan.filters, dims, plan.grain)
+            SourceQuery(source, measures, period, plan.filters, dims, plan.grain, scope, bool(counted))
         )
         rows: dict[Key, dict[str, float]] = {}
         with self.engine.connect() as conn:
             for record in conn.execute(stmt).mappings():
                 key = self._key(plan, record, key_cols, source.dimensions)
                 rows[key] = {m.name: float(record[m.name] or 0) for m in measures}
+                rows[key].update({cases_label(m): float(record[cases_label(m)] or 0) for m in counted})
         plan.scans[(source_name, period)] = (self._render(stmt), rows)
         return plan.scans[(source_name, period)]
+
+    def _counts_cases(self, measure: Measure) -> bool:
+        return self.small_cells.active and self.catalog.sources[measure.source].population is not None
 
     # ------------------------------------------------------------------ keys and rows
     def _key(self, plan: _Plan, record, key_cols: list[str], dim_columns: dict[str, str]) -> Key:
@@ -497,6 +574,10 @@ class Warehouse:
             key = self._shift_key(plan, tuple(row.keys.values()), kind)
             span = self._row_period(plan, key, period)
             prev = earlier.get(key)
+            if prev is not None and self.small_cells.too_small(prev.cases):
+                row.comparisons[kind] = self.small_cells.masked_comparison(kind, span)
+                notes.append(self.small_cells.note)
+                continue
             row.comparisons[kind] = _comparison(ind, kind, span, row.value, prev)
 
     def _order(self, rows: list[Row], plan: _Plan, q: IndicatorQuery) -> tuple[list[Row], RowOrder]:

@@ -88,6 +88,7 @@ class Comparison(BaseModel):
     change: float | None = Field(None, description="the change to report: percentage points for % indicators")
     change_unit: str = ""
     note: str = ""
+    suppressed: bool = Field(False, description="the comparison period's cell rests on too few cases")
 
 
 class Row(BaseModel):
@@ -101,6 +102,11 @@ class Row(BaseModel):
     rank: int | None = None
     partial: bool = Field(
         False, description="the row's time bucket is cut short by the period or the data (2023 to 09-08)"
+    )
+    suppressed: bool = Field(
+        False,
+        description="the cell rests on fewer visits or stays than the server's min_cell (default 5): "
+        "value, numerator and denominator are withheld (shown as “<5”)",
     )
 
 
@@ -152,3 +158,7 @@ class QueryResult(BaseModel):
     data_start: date
     results: list[IndicatorResult]
     elapsed_ms: float
+    min_cell: int = Field(0, description="cells resting on fewer visits or stays are withheld (0: none)")
+    scope: str = Field(
+        "全院", description="the part of the hospital the figures are limited to by the caller's data scope"
+    )

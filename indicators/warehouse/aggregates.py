@@ -17,17 +17,23 @@ TIME_COLUMNS = """
 
 # Every fee line with the dimensions it is reported under. Inpatient lines take the stay's
 # discharge date, department and doctor (出院结算口径); undischarged stays are left out.
+# first_line is 1 on one line per visit or stay, so SUM(first_line) counts the cases behind any
+# group of rows that does not split a visit (every dimension is per visit; fee classes are not
+# grouped by): small-cell suppression reads it.
 _FEE_LINES = """
     SELECT v.visit_date AS stat_date, v.campus_code, v.dept_code, v.doctor_code, v.insurance_code,
            v.visit_type, f.fee_class_code,
-           COALESCE(ci.is_high_value_material, FALSE) AS high_value_material, f.amount, f.fund_amount
+           COALESCE(ci.is_high_value_material, FALSE) AS high_value_material, f.amount, f.fund_amount,
+           CASE WHEN ROW_NUMBER() OVER (PARTITION BY f.visit_id ORDER BY f.fee_id) = 1 THEN 1 ELSE 0 END
+               AS first_line
     FROM fact_outpatient_fee f
     JOIN fact_outpatient_visit v ON v.visit_id = f.visit_id
     LEFT JOIN dim_charge_item ci ON ci.item_code = f.item_code
     UNION ALL
     SELECT s.discharge_date, s.campus_code, s.dept_code, s.doctor_code, s.insurance_code,
            '住院', f.fee_class_code,
-           COALESCE(ci.is_high_value_material, FALSE), f.amount, f.fund_amount
+           COALESCE(ci.is_high_value_material, FALSE), f.amount, f.fund_amount,
+           CASE WHEN ROW_NUMBER() OVER (PARTITION BY f.stay_id ORDER BY f.fee_id) = 1 THEN 1 ELSE 0 END
     FROM fact_inpatient_fee f
     JOIN fact_inpatient_stay s ON s.stay_id = f.stay_id
     LEFT JOIN dim_charge_item ci ON ci.item_code = f.item_code
@@ -80,7 +86,7 @@ DAILY: dict[str, tuple[list[str], dict[str, str], str]] = {
             "fee_class_code",
             "high_value_material",
         ],
-        {"amount": "SUM(amount)", "fund_amount": "SUM(fund_amount)"},
+        {"amount": "SUM(amount)", "fund_amount": "SUM(fund_amount)", "cases": "SUM(first_line)"},
         _FEE_LINES,
     ),
     "agg_visit_daily": (

@@ -22,13 +22,15 @@ log = logging.getLogger("opsbrain.api")
 
 
 @cache
-def _warehouse(url: str, max_rows: int) -> Warehouse:
-    return Warehouse(url, max_rows=max_rows)
+def _warehouse(url: str, max_rows: int, min_cell: int, max_cells: int | None) -> Warehouse:
+    return Warehouse(url, max_rows=max_rows, min_cell=min_cell, max_cells=max_cells)
 
 
 def get_warehouse(request: Request) -> Warehouse:
     config = request.app.state.settings
-    return _warehouse(config.resolved_warehouse_url, config.max_result_rows)
+    return _warehouse(
+        config.resolved_warehouse_url, config.max_result_rows, config.min_cell, config.max_query_cells
+    )
 
 
 WarehouseDep = Annotated[Warehouse, Depends(get_warehouse)]
@@ -77,7 +79,12 @@ def get_conversations(request: Request) -> ConversationStore:
     state = request.app.state
     if getattr(state, "conversations", None) is None:
         state.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        state.conversations = ConversationStore(state.settings.resolved_conversations_url)
+        config = state.settings
+        state.conversations = ConversationStore(
+            config.resolved_conversations_url,
+            max_per_user=config.max_conversations_per_user,
+            retention_days=config.conversation_retention_days,
+        )
     return state.conversations
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
 from indicators import IndicatorError
 from retrieval import EmptyQueryError
+from serving.api.auth import AuthError
 from serving.api.validation_zh import message_zh
 from serving.assistant.assistant import InvalidQuestionError
 from serving.conversations import ConversationNotFoundError
@@ -23,6 +26,46 @@ def error_body(message: str, type_: str, param: str | None = None, **extra: obje
     return {
         "error": {"message": message, "type": type_, "param": param, "valid": [], "suggestions": [], **extra}
     }
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong; some errors add fields (``limit``, ``retry_after``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    type: str
+    param: str | None = None
+    valid: list[Any] = Field(default_factory=list)
+    suggestions: list[Any] = Field(default_factory=list)
+
+
+class ErrorResponse(BaseModel):
+    """The body of every error answer of the /api/v1 routes."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "the body is not valid JSON (or form data)",
+    404: "no such resource, or not one the caller may see",
+    408: "the request body did not arrive in time",
+    409: "conflict: e.g. the conversation quota is full",
+    413: "the request body is larger than max_request_bytes",
+    422: "the request is invalid: the message names the parameter and what is valid",
+}
+
+
+def error_responses(
+    *statuses: int, model: type[BaseModel] = ErrorResponse
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` for the error statuses a route can answer, with the error body's schema
+    (422 replaces FastAPI's default, whose ``detail`` shape this API never sends)."""
+    return {s: {"model": model, "description": ERROR_DESCRIPTIONS[s]} for s in statuses}
+
+
+BODY_ERRORS = error_responses(400, 408, 413, 422)
+"""What any route that reads a request body can answer, before it runs."""
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -56,9 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
         param = ".".join(str(p) for p in first if p != "body") or None
         return JSONResponse(error_body("请求无效：" + "；".join(problems), "invalid_request", param), 422)
 
+    @app.exception_handler(AuthError)
+    async def _auth_error(_: Request, exc: AuthError) -> JSONResponse:
+        return JSONResponse(error_body(exc.message, exc.type, **exc.extra), exc.status, headers=exc.headers)
+
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse(error_body(str(exc.detail), "http_error"), exc.status_code)
+        return JSONResponse(error_body(str(exc.detail), "http_error"), exc.status_code, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -237,3 +237,35 @@ class ModelCard(OpenAIBase):
 class ModelList(OpenAIBase):
     object: Literal["list"] = "list"
     data: list[ModelCard]
+
+
+# ---------------------------------------------------------------- errors
+
+
+class OpenAIErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    message: str
+    type: str
+    param: str | None = None
+    code: str | None = None
+
+
+class OpenAIErrorResponse(BaseModel):
+    """An error as OpenAI's clients read it (``OpenAIError.body``); they raise it with its message."""
+
+    error: OpenAIErrorDetail
+
+
+OPENAI_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {
+        "model": OpenAIErrorResponse,
+        "description": "invalid request (OpenAI's code for validation errors too)",
+    },
+    404: {
+        "model": OpenAIErrorResponse,
+        "description": "no such model (code model_not_found); see GET /v1/models",
+    },
+    408: {"model": OpenAIErrorResponse, "description": "the request body did not arrive in time"},
+    413: {"model": OpenAIErrorResponse, "description": "the request body is larger than max_request_bytes"},
+}

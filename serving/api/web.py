@@ -11,7 +11,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 DEFAULT_DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
@@ -38,6 +40,15 @@ class WebFiles(StaticFiles):
     browser keeps them for a year; index.html is always revalidated so a new build is picked up."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
+        # Mounted at "/", this mount matches every path, so the router hands it requests that an API
+        # route matched by path but not by method (GET on POST /api/v1/chat): answer those, and any
+        # method other than GET/HEAD on a file, 405 with Allow (RFC 9110), not StaticFiles' 404 or
+        # bare 405
+        allowed = _methods_routed_elsewhere(scope)
+        if allowed:
+            raise HTTPException(405, headers={"Allow": ", ".join(sorted(allowed))})
+        if scope["method"] not in ("GET", "HEAD"):
+            raise HTTPException(405, headers={"Allow": "GET, HEAD"})
         response = await super().get_response(path, scope)
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -45,6 +56,29 @@ class WebFiles(StaticFiles):
         hashed = path.startswith("assets/") and response.status_code == 200
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if hashed else "no-cache"
         return response
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _methods_routed_elsewhere(scope: Scope) -> set[str]:
+    """The methods the app's other routes take at this request's path: empty unless one of them
+    matches the path (with another method, or the router would have sent the request there).
+
+    Asked through each route's own ``matches``, the router's public interface, so that routers
+    FastAPI includes lazily are searched as well."""
+    routes = [
+        r
+        for r in getattr(getattr(scope.get("app"), "router", None), "routes", [])
+        if not isinstance(r, Mount)
+    ]
+
+    def probe(method: str) -> Scope:  # the routes may note things in the scope's dicts: give them copies
+        return {k: dict(v) if isinstance(v, dict) else v for k, v in scope.items()} | {"method": method}
+
+    if not any(r.matches(probe(scope["method"]))[0] == Match.PARTIAL for r in routes):
+        return set()
+    return {m for m in METHODS if any(r.matches(probe(m))[0] == Match.FULL for r in routes)}
 
 
 def mount_web_ui(app: FastAPI, dist: Path) -> None:

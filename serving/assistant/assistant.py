@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from retrieval import Citation
+from serving.assistant.caller import EVERYONE, Caller
 from serving.assistant.composer import Answer, compose
 from serving.assistant.executor import Executor, ToolResult
 from serving.assistant.numbers import UnsupportedNumberError
@@ -107,21 +108,30 @@ class Assistant:
         self.as_of = as_of
 
     def ask(
-        self, question: str, history: Sequence[Turn] = (), scope: ChatScope | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        scope: ChatScope | None = None,
+        caller: Caller = EVERYONE,
     ) -> AssistantResponse:
         """Answer one question; ``history`` holds the conversation's earlier turns, oldest first, and
-        ``scope`` the period and filters a user picked outside the question (the web UI's filter bar).
+        ``scope`` the period and filters a user picked outside the question (the web UI's filter bar),
+        ``caller`` who asks: their data scope bounds every figure, their role the documents cited.
 
         Raises:
             InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
         """
-        for event in self.stream(question, history, scope):
+        for event in self.stream(question, history, scope, caller):
             if isinstance(event, Answered):
                 return event.response
         raise AssertionError("the stages always end with an answer")
 
     def stream(
-        self, question: str, history: Sequence[Turn] = (), scope: ChatScope | None = None
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        scope: ChatScope | None = None,
+        caller: Caller = EVERYONE,
     ) -> Iterator[StageEvent]:
         """The stages of ``ask`` as they finish: ``Planned``, ``Executed``, then ``Answered``.
 
@@ -131,13 +141,13 @@ class Assistant:
         Raises:
             InvalidQuestionError: the question is empty or longer than ``MAX_QUESTION_CHARS``.
         """
-        return self._stages(check_question(question), history, scope)
+        return self._stages(check_question(question), history, scope, caller)
 
     def plan(self, question: str, history: Sequence[Turn] = ()) -> Plan:
         return self.planner.plan(question, history)
 
-    def execute(self, plan: Plan) -> list[ToolResult]:
-        return self.executor.run(plan.calls)
+    def execute(self, plan: Plan, caller: Caller = EVERYONE) -> list[ToolResult]:
+        return self.executor.run(plan.calls, caller=caller)
 
     def compose(self, plan: Plan, results: list[ToolResult], history: Sequence[Turn] = ()) -> Answer:
         try:
@@ -149,7 +159,7 @@ class Assistant:
             return Answer(text=WITHHELD_ANSWER)
 
     def _stages(
-        self, question: str, history: Sequence[Turn], scope: ChatScope | None
+        self, question: str, history: Sequence[Turn], scope: ChatScope | None, caller: Caller
     ) -> Iterator[StageEvent]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -167,7 +177,7 @@ class Assistant:
         timings["plan"] = _ms(started)
         yield Planned(plan)
         started = time.perf_counter()
-        results = self.execute(plan)
+        results = self.execute(plan, caller)
         timings["execute"] = _ms(started)
         yield Executed(results)
         started = time.perf_counter()

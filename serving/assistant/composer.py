@@ -57,7 +57,7 @@ def compose(
         if r.role == "context":
             continue  # context shows as the chart and the citations, not as more text
         if not r.ok:
-            heads.append(f"未能完成查询：{(r.error or {}).get('message', '未知错误')}")
+            heads.append(_failure(r.error or {}))
         elif r.query is not None:
             for ind in r.query.results:
                 multi = len(ind.rows) > 1 or bool(ind.rows and ind.rows[0].keys)
@@ -147,3 +147,13 @@ def _explain(ind: dict[str, Any]) -> str:
             for v in versions
         )
     return text
+
+
+def _failure(error: dict) -> str:
+    """A refused query in words; outside the caller's scope, politely, with what they may see."""
+    message = error.get("message", "未知错误")
+    if error.get("type") != "out_of_scope":
+        return f"未能完成查询：{message}"
+    visible = "、".join(error.get("valid") or [])
+    offer = f"您可以查看：{visible}。" if visible else "可以换成您数据范围内的科室或指标再问。"
+    return f"抱歉，这个问题超出了您的数据权限：{message}{offer}"

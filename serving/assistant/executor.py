@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from indicators import Catalog, IndicatorError, QueryResult, Warehouse
 from retrieval import Citation, KnowledgeBase
 from retrieval.models import SearchMode
+from serving.assistant.caller import EVERYONE, Caller
 from serving.tools import (
     ExplainIndicatorCall,
     ListDimensionValuesCall,
@@ -45,12 +46,13 @@ class Executor:
         self.catalog = catalog
         self.kb = kb
 
-    def run(self, calls: list[ToolCall], context: bool = True) -> list[ToolResult]:
-        results = [self._run(call) for call in calls]
+    def run(self, calls: list[ToolCall], context: bool = True, caller: Caller = EVERYONE) -> list[ToolResult]:
+        """Run the calls for ``caller``: figures within their data scope, documents they may read."""
+        results = [self._run(call, caller) for call in calls]
         if context:
             for call in self.context_calls(calls, results):
                 # BM25 alone for context: as good on this corpus (README, knowledge-base benchmark) and ~50x faster
-                results.append(self._run(call, "bm25").model_copy(update={"role": "context"}))
+                results.append(self._run(call, caller, "bm25").model_copy(update={"role": "context"}))
         return results
 
     def context_calls(self, calls: list[ToolCall], results: list[ToolResult]) -> list[ToolCall]:
@@ -84,28 +86,31 @@ class Executor:
             extra.append(SearchPolicyCall(arguments=SearchPolicyArgs(query=f"{names} 目标 要求", k=3)))
         return extra
 
-    def _run(self, call: ToolCall, search_mode: SearchMode = "hybrid") -> ToolResult:
+    def _run(self, call: ToolCall, caller: Caller, search_mode: SearchMode = "hybrid") -> ToolResult:
         started = time.perf_counter()
         try:
-            result = self._dispatch(call, search_mode)
+            result = self._dispatch(call, caller, search_mode)
         except IndicatorError as exc:
             result = ToolResult(tool=call.tool, ok=False, error=exc.to_dict())
         result.elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
         return result
 
-    def _dispatch(self, call: ToolCall, search_mode: SearchMode) -> ToolResult:
+    def _dispatch(self, call: ToolCall, caller: Caller, search_mode: SearchMode) -> ToolResult:
         if isinstance(call, QueryIndicatorCall):
-            return ToolResult(tool=call.tool, ok=True, query=self.warehouse.query(call.arguments))
+            query = self.warehouse.query(call.arguments, caller.access)
+            return ToolResult(tool=call.tool, ok=True, query=query)
         if isinstance(call, SearchPolicyCall):
             if self.kb is None:
                 return ToolResult(
                     tool=call.tool, ok=False, error={"message": "政策知识库未启用", "type": "unavailable"}
                 )
+            filters = call.arguments.filters
+            if not caller.internal_documents:  # the hospital's own documents are not for every role
+                if filters.scope == "internal":
+                    return ToolResult(tool=call.tool, ok=True, citations=[])
+                filters = filters.model_copy(update={"scope": "external"})
             hits = self.kb.search(
-                call.arguments.query,
-                k=call.arguments.k,
-                mode=search_mode,
-                filters=call.arguments.filters,
+                call.arguments.query, k=call.arguments.k, mode=search_mode, filters=filters
             ).hits
             return ToolResult(tool=call.tool, ok=True, citations=hits)
         if isinstance(call, ExplainIndicatorCall):
@@ -124,7 +129,11 @@ class Executor:
             return ToolResult(tool=call.tool, ok=True, data={"indicators": items})
         if isinstance(call, ListDimensionValuesCall):
             members = self.warehouse.dimensions.members.get(call.arguments.dimension, [])
-            names = [m.name for m in members if call.arguments.query in m.name]
+            names = [
+                m.name
+                for m in members
+                if call.arguments.query in m.name and caller.access.allows_member(call.arguments.dimension, m)
+            ]
             return ToolResult(
                 tool=call.tool, ok=True, data={"dimension": call.arguments.dimension, "values": names}
             )

@@ -23,6 +23,8 @@ def headline(ind: IndicatorResult, q: QueryResult, tabled: bool) -> str:
     """``tabled``: the answer shows this result's rows in its table (so the text may point to it)."""
     period = period_name(q.query.start, q.query.end, q.as_of)
     scope = scope_text(q.query.filters, q.query.group_by)
+    if scope == "全院" and q.scope != "全院":  # the caller sees only part of the hospital: say which
+        scope = f"{q.scope}（您的数据范围）"
     if not ind.rows:
         return f"{period}{scope}{ind.name}：统计期内没有数据。"
     if len(ind.rows) == 1 and not ind.rows[0].keys:
@@ -40,6 +42,8 @@ def headline(ind: IndicatorResult, q: QueryResult, tabled: bool) -> str:
 
 def _single(ind: IndicatorResult, q: QueryResult, period: str, scope: str) -> str:
     row = ind.rows[0]
+    if row.suppressed:
+        return f"{period}{scope}{ind.name}基于少于 {q.min_cell} 例（人次），为保护患者隐私不显示数值。"
     if row.value is None:
         return f"{period}{scope}{ind.name}没有数据。"
     parts = [f"{period}{scope}{ind.name} {value_text(row.value, ind)}"]
@@ -80,11 +84,13 @@ def _breakdown(ind: IndicatorResult, q: QueryResult, period: str, scope: str) ->
     spread = derived.spread(ind) or 0.0
     unit = " 个百分点" if ind.unit == "%" else f" {unit_of(ind)}" if unit_of(ind) else ""
     by = "、".join(GROUP_LABELS.get(g, g) for g in q.query.group_by)
-    missing = len(ind.rows) - len(rows)
+    withheld = sum(r.suppressed for r in ind.rows)
+    missing = len(ind.rows) - len(rows) - withheld
     return (
         f"{period}{scope}{ind.name}按{by}：最高为{top} {value_text(rows[0].value, ind)}，"
         f"最低为{bottom} {value_text(rows[-1].value, ind)}，相差 {format_number(spread, ind.precision)}{unit}"
         f"（共 {len(rows)} 个{by}，按数值从高到低排列"
+        + (f"；另有 {withheld} 个少于 {q.min_cell} 例，为保护隐私未显示" if withheld else "")
         + (f"；另有 {missing} 个无数据" if missing else "")
         + "）。"
     )

@@ -56,6 +56,9 @@ def allowed_numbers(results: list[ToolResult]) -> set[str]:
                 for value in derived.figures(ind):
                     add(value, ind.precision)
                 found.add(str(len(ind.rows)))
+                # the breakdown's counts: rows with a value, rows withheld, rows without data
+                valued, withheld = len(derived.valued(ind)), sum(r.suppressed for r in ind.rows)
+                found.update(str(n) for n in (valued, withheld, len(ind.rows) - valued - withheld))
             found.update(str(n) for n in derived.scope_counts(r.query))
         found.update({str(len(r.data.get("indicators", []))), str(len(r.data.get("values", [])))})
     return found

@@ -276,7 +276,7 @@ def _section(number: int, question: str, message: Message) -> Section:
             section.notes.append(f"有一项查询未能完成：{message_text}")
         for indicator in query.get("results") or []:
             if plan_role:
-                section.figures += _figures(indicator, section.notes)
+                section.figures += _figures(indicator, section.notes, int(query.get("min_cell") or 5))
             section.calibers.append(_caliber(indicator, query.get("query") or {}, plan_role))
     precisions = _precisions(results)
     section.table = _table(response.get("table"), results, precisions)
@@ -285,7 +285,7 @@ def _section(number: int, question: str, message: Message) -> Section:
     return section
 
 
-def _figures(indicator: dict[str, Any], notes: list[str]) -> list[Figure]:
+def _figures(indicator: dict[str, Any], notes: list[str], min_cell: int) -> list[Figure]:
     name = str(indicator.get("name", ""))
     unit = str(indicator.get("unit") or "")
     precision = _precision(indicator)
@@ -303,9 +303,15 @@ def _figures(indicator: dict[str, Any], notes: list[str]) -> list[Figure]:
                 value=value,
                 precision=precision,
                 unit=unit,
-                value_text=with_unit(format_number(value, precision), unit),
+                # a withheld cell (too few cases to show) reads as such in every report format
+                value_text=f"<{min_cell}"
+                if row.get("suppressed")
+                else with_unit(format_number(value, precision), unit),
                 comparisons=[
-                    _comparison(c, precision, unit) for c in (row.get("comparisons") or {}).values()
+                    f"{c.get('label') or '对比'} <{min_cell}（{_period(c.get('start'), c.get('end'))}）"
+                    if c.get("suppressed")
+                    else _comparison(c, precision, unit)
+                    for c in (row.get("comparisons") or {}).values()
                 ],
             )
         )

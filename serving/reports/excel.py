@@ -129,7 +129,8 @@ def _write_figures(ws: Worksheet, figures: Sequence[Figure]) -> tuple[int, int]:
 
 
 def _figure_row(f: Figure) -> list[object]:
-    return [f.indicator, f.group or "—", f.period, f.value, f.unit, "；".join(f.comparisons)]
+    value = f.value_text if f.value_text.startswith("<") else f.value  # a withheld cell: "<5", not a blank
+    return [f.indicator, f.group or "—", f.period, value, f.unit, "；".join(f.comparisons)]
 
 
 def _turn_sheet(ws: Worksheet, s: Section) -> None:

@@ -11,10 +11,13 @@ from fastapi.testclient import TestClient
 from indicators import IndicatorQuery, Warehouse
 from opsbrain.settings import Settings
 from serving.app import create_app
+from tests.conftest import UNLIMITED, signed_in
 
 
 def _settings(data_dir: Path, demo_db_path: Path, model: Path) -> Settings:
-    return Settings(data_dir=data_dir, warehouse_url=f"duckdb:///{demo_db_path}", kb_embedding_model=model)
+    return Settings(
+        data_dir=data_dir, warehouse_url=f"duckdb:///{demo_db_path}", kb_embedding_model=model, **UNLIMITED
+    )
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +27,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def chat_client(data_dir: Path, demo_db_path: Path, tiny_embedding_model: Path) -> TestClient:
-    with TestClient(
-        create_app(_settings(data_dir, demo_db_path, tiny_embedding_model)), raise_server_exceptions=False
-    ) as c:
+    with signed_in(create_app(_settings(data_dir, demo_db_path, tiny_embedding_model))) as c:
         yield c
 
 
@@ -94,7 +95,8 @@ def test_conversations_persist_across_restart(
     chat_client: TestClient, data_dir: Path, demo_db_path: Path, tiny_embedding_model: Path
 ) -> None:
     cid = chat_client.post("/api/v1/chat", json={"question": "去年出院人次"}).json()["conversation_id"]
-    with TestClient(create_app(_settings(data_dir, demo_db_path, tiny_embedding_model))) as fresh:
+    # a restarted server: the same data_dir holds the same account store and signing key
+    with signed_in(create_app(_settings(data_dir, demo_db_path, tiny_embedding_model))) as fresh:
         listed = [c["id"] for c in fresh.get("/api/v1/conversations").json()]
         assert cid in listed
         convo = fresh.get(f"/api/v1/conversations/{cid}").json()

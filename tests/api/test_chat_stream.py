@@ -21,8 +21,8 @@ SEED = "医院本年药占比是多少？包括同比"
 
 
 @pytest.fixture(scope="module")
-def http(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30, trust_env=False) as c:
+def http(live_server: str, live_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30, trust_env=False, headers=live_headers) as c:
         yield c
 
 
@@ -161,10 +161,10 @@ def test_client_hanging_up_mid_stream(
     executor = chat_app.state.assistant.executor
     real_run, finished = executor.run, threading.Event()
 
-    def slow_run(calls):
+    def slow_run(calls, **kwargs):
         time.sleep(0.5)
         try:
-            return real_run(calls)
+            return real_run(calls, **kwargs)
         finally:
             finished.set()
 

@@ -11,10 +11,12 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from tests.conftest import signed_in
+
 
 @pytest.fixture(scope="module")
 def client(chat_app: FastAPI) -> TestClient:
-    with TestClient(chat_app, raise_server_exceptions=False) as c:
+    with signed_in(chat_app) as c:
         yield c
 
 

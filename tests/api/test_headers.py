@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from opsbrain.settings import Settings
 from serving.app import create_app
+from tests.conftest import signed_in
 
 
 def _app(tmp_path: Path, demo_db_path: Path, **fields):
@@ -20,7 +21,7 @@ def _app(tmp_path: Path, demo_db_path: Path, **fields):
 
 
 def test_data_responses_are_never_cached_and_carry_security_headers(tmp_path, demo_db_path) -> None:
-    client = TestClient(_app(tmp_path, demo_db_path), raise_server_exceptions=False)
+    client = signed_in(_app(tmp_path, demo_db_path))
     for path in ("/api/v1/indicators", "/api/v1/meta", "/api/v1/no-such-route"):
         response = client.get(path)
         assert response.headers["cache-control"] == "no-store", path

@@ -10,12 +10,11 @@ from fastapi.testclient import TestClient
 
 from opsbrain.settings import Settings
 from serving.app import create_app
+from tests.conftest import signed_in
 
 
 def _client(tmp_path: Path, url: str) -> TestClient:
-    return TestClient(
-        create_app(Settings(data_dir=tmp_path, warehouse_url=url)), raise_server_exceptions=False
-    )
+    return signed_in(create_app(Settings(data_dir=tmp_path, warehouse_url=url)))
 
 
 def test_a_healthy_demo_server(tmp_path: Path, demo_db_path: Path) -> None:

@@ -17,18 +17,21 @@ SEED = "医院本年药占比是多少？包括同比"
 
 
 @pytest.fixture(scope="module")
-def client(live_server: str) -> Iterator[openai.OpenAI]:
+def client(live_server: str, live_headers: dict[str, str]) -> Iterator[openai.OpenAI]:
     # the client's own HTTP library (httpx or httpx2, by version), with no proxy between test and server
     http_client = openai.DefaultHttpxClient(trust_env=False, timeout=30)
     with openai.OpenAI(
-        base_url=f"{live_server}/v1", api_key="unused", max_retries=0, http_client=http_client
+        base_url=f"{live_server}/v1",
+        api_key=live_headers["Authorization"].removeprefix("Bearer "),
+        max_retries=0,
+        http_client=http_client,
     ) as c:
         yield c
 
 
 @pytest.fixture(scope="module")
-def http(live_server: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=live_server, timeout=30, trust_env=False) as c:
+def http(live_server: str, live_headers: dict[str, str]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live_server, timeout=30, trust_env=False, headers=live_headers) as c:
         yield c
 
 

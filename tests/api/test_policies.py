@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from opsbrain.settings import Settings
 from serving.app import create_app
+from tests.conftest import signed_in
 
 
 @pytest.fixture(scope="module")
@@ -20,7 +21,7 @@ def kb_client(
         warehouse_url=f"duckdb:///{demo_db_path}",
         kb_embedding_model=tiny_embedding_model,
     )
-    with TestClient(create_app(config), raise_server_exceptions=False) as c:
+    with signed_in(create_app(config)) as c:
         yield c
 
 
@@ -96,7 +97,7 @@ def test_unavailable_model_is_a_503_with_the_reason(tmp_path: Path, demo_db_path
     config = Settings(
         data_dir=tmp_path, warehouse_url=f"duckdb:///{demo_db_path}", kb_embedding_model=tmp_path / "none"
     )
-    with TestClient(create_app(config), raise_server_exceptions=False) as c:
+    with signed_in(create_app(config)) as c:
         r = c.post("/api/v1/policies/search", json={"query": "药占比"})
     assert r.status_code == 503 and "modules.json" in r.json()["error"]["message"]
 
@@ -118,7 +119,7 @@ def test_preload_opens_the_knowledge_base_at_start(
         kb_preload=True,
     )
     app = create_app(config)
-    with TestClient(app) as c:
+    with signed_in(app) as c:
         assert c.get("/api/v1/health").status_code == 200  # serving while the model loads
         deadline = time.monotonic() + 120
         while getattr(app.state, "knowledge_base", None) is None and time.monotonic() < deadline:

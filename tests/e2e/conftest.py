@@ -2,7 +2,8 @@
 
 The server is ``live_server`` (uvicorn in a thread, demo data, the shipped policy corpus) serving the
 web UI that scripts/setup.sh built. Without chromium or the built UI the tests are skipped with that
-reason; where OPSBRAIN_E2E_REQUIRED is set (.ci/run sets it) they fail instead.
+reason; where OPSBRAIN_E2E_REQUIRED is set (.ci/run sets it) they fail instead. Every page signs in
+through the form, as a user does, with ``live_credentials`` (an operations user, whole hospital).
 """
 
 from __future__ import annotations
@@ -58,29 +59,58 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+def sign_in(page, credentials: tuple[str, str]) -> None:
+    """Fill the sign-in form of a page that shows it, send it with Enter, and wait for the app."""
+    username, password = credentials
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-password").press("Enter")
+    page.get_by_test_id("user-name").wait_for()
+
+
+def api_get(page, path: str) -> object:
+    """GET an API path from inside the page, with its session cookie (what the page itself sees)."""
+    return page.evaluate(
+        """async (path) => {
+            const r = await fetch(path, { credentials: 'same-origin' })
+            if (!r.ok) throw new Error(`${path}: HTTP ${r.status} ${await r.text()}`)
+            return r.json()
+        }""",
+        path,
+    )
+
+
 @pytest.fixture(scope="module")
-def page(browser, live_server: str, tmp_path_factory: pytest.TempPathFactory):
+def page(
+    browser, live_server: str, live_credentials: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+):
     """One page for a module's steps, which build on each other like a user's session."""
+    context, page, errors = open_page(browser, live_server)
+    sign_in(page, live_credentials)
+    yield page
+    context.close()
+    assert not errors, f"errors in the page: {errors}"
+
+
+def open_page(browser, base_url: str) -> tuple[object, object, list[str]]:
+    """A new context's page at "/", and the list its errors are collected in.
+
+    Console errors include what the Content-Security-Policy refused; a failed request is expected
+    where a test injects a server error or asks for a 401/403, and is checked by that test itself.
+    """
     context = browser.new_context(
-        base_url=live_server,
-        viewport={"width": 1366, "height": 900},
-        locale="zh-CN",
-        accept_downloads=True,
+        base_url=base_url, viewport={"width": 1366, "height": 900}, locale="zh-CN", accept_downloads=True
     )
     context.set_default_timeout(60_000)  # a first answer on 2 cores may take a while
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    # console errors include what the Content-Security-Policy refused; a failed request is expected
-    # where a test injects a server error, and is checked by that test itself
     page.on(
         "console",
         lambda m: m.type == "error" and "Failed to load resource" not in m.text and errors.append(m.text),
     )
     page.goto("/")
-    yield page
-    context.close()
-    assert not errors, f"errors in the page: {errors}"
+    return context, page, errors
 
 
 def screenshot(page, name: str) -> Path:

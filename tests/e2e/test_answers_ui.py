@@ -6,10 +6,9 @@ Like test_web_ui.py the steps share one page; each starts its own conversation.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import api_get, screenshot, sign_in
 from tests.e2e.test_web_ui import _ask, _conversation, _plan_result
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +17,7 @@ pytestmark = pytest.mark.e2e
 def test_a_click_on_a_bar_drills_down_as_a_new_turn(page, live_server: str) -> None:
     page.get_by_test_id("new-conversation").click()
     answer = _ask(page, "今年各院区出院人次")
-    rows = _plan_result(_conversation(live_server)["messages"][1]["response"])["results"][0]["rows"]
+    rows = _plan_result(_conversation(page)["messages"][1]["response"])["results"][0]["rows"]
     assert answer.get_by_test_id("drill-hint").is_visible()
     canvas = answer.locator("[data-testid=answer-chart] canvas").first
     canvas.wait_for()
@@ -30,7 +29,7 @@ def test_a_click_on_a_bar_drills_down_as_a_new_turn(page, live_server: str) -> N
     page.locator("[data-testid=assistant-message][data-status=done]").nth(before).wait_for()
     campus = rows[0]["keys"]["campus"]
     assert page.get_by_test_id("user-message").last.inner_text().startswith(f"{campus}各科室的出院人次")
-    query = _plan_result(_conversation(live_server)["messages"][3]["response"])["query"]
+    query = _plan_result(_conversation(page)["messages"][3]["response"])["query"]
     assert query["filters"] == {"campus": [campus]} and query["group_by"] == ["department"]
     screenshot(page, "08-drill-down")
 
@@ -43,20 +42,21 @@ def test_filters_set_before_asking_apply_to_the_question(page, live_server: str)
     page.get_by_test_id("filter-apply").click()
     assert "将用于接下来的问题" in page.get_by_test_id("filter-standing").inner_text()
     answer = _ask(page, "本年药占比，包括同比")
-    query = _plan_result(_conversation(live_server)["messages"][1]["response"])["query"]
+    query = _plan_result(_conversation(page)["messages"][1]["response"])["query"]
     assert query["filters"] == {"campus": ["东院区"]} and query["compare"] == ["yoy"]
     assert "东院区" in page.get_by_test_id("user-message").last.inner_text()
     assert "东院区药占比" in answer.get_by_test_id("answer-lead").inner_text()
     page.get_by_test_id("filter-clear").click()
 
 
-def test_a_conversation_url_opens_it_again(browser, page, live_server: str) -> None:
+def test_a_conversation_url_opens_it_again(browser, page, live_server: str, live_credentials) -> None:
     page.get_by_test_id("new-conversation").click()
     _ask(page, "上个月出院人次")
-    latest = httpx.get(f"{live_server}/api/v1/conversations").json()[0]["id"]
+    latest = api_get(page, "/api/v1/conversations")[0]["id"]
     assert page.url.endswith(f"#/c/{latest}")
-    other = browser.new_page()
+    other = browser.new_page()  # another browser: it signs in first, then the link opens
     other.goto(f"{live_server}/#/c/{latest}")
+    sign_in(other, live_credentials)
     other.get_by_test_id("assistant-message").first.get_by_test_id("answer-text").wait_for()
     assert other.get_by_test_id("user-message").first.inner_text().startswith("上个月出院人次")
     other.close()

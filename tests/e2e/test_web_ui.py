@@ -10,12 +10,11 @@ import io
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import api_get, screenshot
 
 SEED = "医院本年药占比是多少？包括同比"
 pytestmark = pytest.mark.e2e
@@ -33,9 +32,10 @@ def _ask(page, question: str) -> object:
     return page.get_by_test_id("assistant-message").nth(before)
 
 
-def _conversation(live_server: str) -> dict:
-    latest = httpx.get(f"{live_server}/api/v1/conversations").json()[0]
-    return httpx.get(f"{live_server}/api/v1/conversations/{latest['id']}").json()
+def _conversation(page) -> dict:
+    """The newest conversation of the signed-in user, as the API returns it."""
+    latest = api_get(page, "/api/v1/conversations")[0]
+    return api_get(page, f"/api/v1/conversations/{latest['id']}")
 
 
 def _plan_result(response: dict) -> dict:
@@ -71,7 +71,7 @@ def test_injected_inline_script_is_refused(browser, live_server: str) -> None:
 
 def test_seed_question_figure_chart_citation(page, live_server: str) -> None:
     answer = _ask(page, SEED)
-    response = _conversation(live_server)["messages"][1]["response"]
+    response = _conversation(page)["messages"][1]["response"]
     result = _plan_result(response)["results"][0]
     expected = f"{result['rows'][0]['value']:.{result['precision']}f}%"
 
@@ -107,7 +107,7 @@ def test_seed_question_figure_chart_citation(page, live_server: str) -> None:
 def test_follow_up_inherits(page, live_server: str) -> None:
     answer = _ask(page, "环比呢")
     assert "上期" in answer.get_by_test_id("figure-card").first.inner_text()
-    convo = _conversation(live_server)
+    convo = _conversation(page)
     assert len(convo["messages"]) == 4
     assert "mom" in _plan_result(convo["messages"][3]["response"])["query"]["compare"]
 
@@ -121,7 +121,7 @@ def test_filter_reruns_last_question(page, live_server: str) -> None:
     answer = page.get_by_test_id("assistant-message").nth(before)
     answer.get_by_test_id("answer-status").wait_for(state="detached")
     assert "东院区" in page.get_by_test_id("user-message").last.inner_text()
-    response = _conversation(live_server)["messages"][-1]["response"]
+    response = _conversation(page)["messages"][-1]["response"]
     assert _plan_result(response)["query"]["filters"] == {"campus": ["东院区"]}
     assert "东院区" in answer.inner_text()
     page.get_by_test_id("user-message").last.scroll_into_view_if_needed()
@@ -203,7 +203,7 @@ def test_breakdown_rows_and_ordinals_follow_the_api_values(page, live_server: st
     page.get_by_test_id("new-conversation").click()
     answer = _ask(page, "今年药占比多少")
     answer = _ask(page, "按科室看")
-    rows = _plan_result(_conversation(live_server)["messages"][3]["response"])["results"][0]["rows"]
+    rows = _plan_result(_conversation(page)["messages"][3]["response"])["results"][0]["rows"]
     values = [r["value"] for r in rows]
     assert values == sorted(values, reverse=True)
     # the table lists the departments in the API's order, so its first row is the highest
@@ -238,7 +238,7 @@ def test_clarification_options_are_clickable(page, live_server: str) -> None:
     # the option is asked as the next question of the same conversation
     page.locator("[data-testid=assistant-message][data-status=done]").nth(before).wait_for()
     assert page.get_by_test_id("user-message").last.inner_text().startswith(chosen)
-    convo = _conversation(live_server)
+    convo = _conversation(page)
     assert [m["content"] for m in convo["messages"][::2]] == ["心内科的占比是多少", chosen]
     assert convo["messages"][3]["response"]["plan"]["calls"]
 

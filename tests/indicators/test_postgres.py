@@ -64,3 +64,26 @@ def test_filters_and_errors_on_postgres(pg_warehouse) -> None:
     )
     rows = pg_warehouse.query(q).results[0].rows
     assert len(rows) == 9 and all(r.value is not None for r in rows)
+
+
+def test_scope_and_small_cells_on_postgres(pg_warehouse, demo_db_path) -> None:
+    """The data scope and the small-cell counts compile to the same results on both engines."""
+    from indicators.query.access import DataAccess
+
+    code = pg_warehouse.dimensions.resolve("department", ["心血管内科"])[0].code
+    scope = DataAccess(label="心血管内科", department=(code,))
+    q = IndicatorQuery(
+        indicators=["出院人次", "药占比"], start=date(2022, 1, 1), end=date(2022, 12, 31), group_by=["doctor"]
+    )
+    duck = Warehouse(demo_db_path, min_cell=5)
+    pg = Warehouse(pg_warehouse.url, min_cell=5)
+    try:
+        on_duck, on_pg = duck.query(q, scope), pg.query(q, scope)
+        for a, b in zip(on_duck.results, on_pg.results, strict=True):
+            assert [(r.keys, r.value, r.suppressed) for r in a.rows] == [
+                (r.keys, r.value, r.suppressed) for r in b.rows
+            ]
+        assert any(r.suppressed for r in on_pg.results[0].rows)
+    finally:
+        duck.close()
+        pg.close()

@@ -23,6 +23,7 @@ from serving.planner.llm.prompt import to_text
 from serving.planner.llm.report import add_planner_stats
 from serving.planner.pipeline import Pipeline
 from serving.planner.rules import RulesPlanner
+from tests.conftest import signed_in
 from tests.serving.llm_fixtures import (
     AS_OF,
     DATA_START,
@@ -171,7 +172,6 @@ def test_eval_report_gets_the_parser_counters(tmp_path):
 
 
 def test_chat_api_says_which_parser_answered(tmp_path, demo_db_path, corpus_kb):
-    from fastapi.testclient import TestClient
 
     from serving.app import create_app
 
@@ -196,7 +196,7 @@ def test_chat_api_says_which_parser_answered(tmp_path, demo_db_path, corpus_kb):
         )
         api = create_app(config)
         api.state.knowledge_base = corpus_kb  # no embedding model to load
-        with TestClient(api) as client:
+        with signed_in(api) as client:
             first = client.post("/api/v1/chat", json={"question": QUESTION}).json()
             second = client.post("/api/v1/chat", json={"question": "门诊量这个东西去年咋样"}).json()
             third = client.post("/api/v1/chat", json={"question": "今年药占比多少"}).json()

@@ -8,6 +8,7 @@ from opsbrain import __version__
 from serving.api.deps import WarehouseDep, get_warehouse
 
 router = APIRouter(tags=["meta"])
+health_router = APIRouter(tags=["meta"])  # open to probes: it tells component states, no data
 
 
 class WarehouseInfo(BaseModel):
@@ -47,7 +48,7 @@ class Health(BaseModel):
     synthetic: bool = Field(description="the warehouse holds the generated demo data (演示数据)")
 
 
-@router.get("/health", response_model=Health, summary="健康检查：数据仓库、政策索引、规划模型")
+@health_router.get("/health", response_model=Health, summary="健康检查：数据仓库、政策索引、规划模型")
 def health(request: Request) -> Health:
     state = request.app.state
     warehouse, synthetic = _warehouse_health(request)

@@ -21,10 +21,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
+from serving.api.auth import AuthError, CallerDep
 from serving.api.deps import AssistantDep
 from serving.api.errors import OpenAIError
 from serving.api.openai_schemas import (
     MODEL_ID,
+    OPENAI_ERRORS,
     ChatCompletion,
     ChatCompletionChunk,
     ChatCompletionRequest,
@@ -39,6 +41,7 @@ from serving.api.openai_schemas import (
 )
 from serving.api.sse import answer_chunks, sse_event, sse_response
 from serving.assistant.assistant import Answered, Assistant, InvalidQuestionError, Planned, StageEvent
+from serving.security.audit import note_audit
 from serving.tools import Turn
 
 log = logging.getLogger("opsbrain.api")
@@ -61,6 +64,13 @@ class OpenAIRoute(APIRoute):
                 return exc.response()
             except InvalidQuestionError as exc:
                 return OpenAIError(str(exc), param="messages", code="invalid_question").response()
+            except AuthError as exc:  # not signed in (401), not allowed (403), rate limited (429)
+                type_ = {401: "authentication_error", 403: "permission_error"}.get(
+                    exc.status, "rate_limit_error"
+                )
+                response = OpenAIError(exc.message, status=exc.status, code=exc.type, type_=type_).response()
+                response.headers.update(exc.headers)
+                return response
             except HTTPException as exc:  # e.g. a dependency that is unavailable
                 type_ = "invalid_request_error" if exc.status_code < 500 else "server_error"
                 return OpenAIError(str(exc.detail), status=exc.status_code, type_=type_).response()
@@ -85,18 +95,24 @@ def list_models() -> ModelList:
     "/chat/completions",
     response_model=ChatCompletion,
     summary="OpenAI 兼容：对话补全（stream=true 时为 server-sent events）",
-    responses={200: {"content": {"text/event-stream": {}}}},
+    responses={200: {"content": {"text/event-stream": {}}}, **OPENAI_ERRORS},
 )
-def chat_completions(body: ChatCompletionRequest, assistant: AssistantDep) -> Response | ChatCompletion:
+def chat_completions(
+    body: ChatCompletionRequest, assistant: AssistantDep, caller: CallerDep, request: Request
+) -> Response | ChatCompletion:
     """The answer as the message content; the plan, tool results, citations, chart and table in the
     top-level `opsbrain` field (on the last chunk when streaming)."""
     dialogue = body.dialogue()
     history = _history(dialogue.earlier, assistant)
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        stages = assistant.stream(dialogue.question, history)
+        note_audit(request, question=dialogue.question, outcome="streamed")
+        stages = assistant.stream(dialogue.question, history, caller=caller)
         return sse_response(_chunks(stages, completion_id, created))
-    response = assistant.ask(dialogue.question, history)
+    response = assistant.ask(dialogue.question, history, caller=caller)
+    note_audit(
+        request, question=dialogue.question, plan=response.plan.model_dump(mode="json"), outcome="answered"
+    )
     return ChatCompletion(
         id=completion_id,
         created=created,

@@ -4,7 +4,9 @@ from pydantic import BaseModel, Field
 from retrieval import KBStats, SearchFilters, SearchResponse
 from retrieval.kb import MAX_QUERY_CHARS
 from retrieval.models import SearchMode
+from serving.api.auth import AuthError, CallerDep
 from serving.api.deps import KnowledgeBaseDep
+from serving.api.errors import BODY_ERRORS
 
 router = APIRouter(prefix="/policies", tags=["policies"])
 
@@ -16,11 +18,24 @@ class PolicySearchRequest(BaseModel):
     filters: SearchFilters = Field(default_factory=SearchFilters)
 
 
-@router.post("/search", response_model=SearchResponse, summary="检索政策法规（带出处引用）")
-def search(body: PolicySearchRequest, kb: KnowledgeBaseDep) -> SearchResponse:
+@router.post(
+    "/search", response_model=SearchResponse, summary="检索政策法规（带出处引用）", responses=BODY_ERRORS
+)
+def search(body: PolicySearchRequest, kb: KnowledgeBaseDep, caller: CallerDep) -> SearchResponse:
     """Passages of the regulations and internal documents that answer the query, each with its citation:
-    document title, document number, article, issuing body, date, status, reliability note and score."""
-    return kb.search(body.query, k=body.k, mode=body.mode, filters=body.filters)
+    document title, document number, article, issuing body, date, status, reliability note and score.
+    Roles without ``internal_documents`` (policy.yaml) see external regulations only."""
+    filters = body.filters
+    if not caller.internal_documents:
+        if filters.scope == "internal":
+            raise AuthError(
+                403,
+                "您的角色不能检索医院内部文件，只能检索外部法规政策。",
+                "out_of_scope",
+                valid=["external"],
+            )
+        filters = filters.model_copy(update={"scope": "external"})
+    return kb.search(body.query, k=body.k, mode=body.mode, filters=filters)
 
 
 @router.get("/stats", response_model=KBStats, summary="知识库统计")

@@ -1,7 +1,9 @@
 // Presentation defaults added to the server's ECharts option. The data and series are left as the
 // server built them; only what a long axis or a raw float needs to stay readable is added, and
-// never over a setting the server made itself.
-import { formatNumber } from './format'
+// never over a setting the server made itself. Values the server withheld (too few cases) and any
+// other missing value become ECharts' "-" so that no bar or point is drawn for them (not a 0).
+import type { ChartWithheld } from './figures'
+import { formatNumber, withheldHint, withheldText } from './format'
 
 type Obj = Record<string, unknown>
 
@@ -21,19 +23,56 @@ function withRotatedLabels(axis: unknown): unknown {
   return { ...axis, axisLabel: { interval: 0, ...label, rotate: ROTATE_DEGREES } }
 }
 
-/** A copy of `option` with rotated labels on long category axes and rounded tooltip values. */
-export function prepareOption(option: Obj): Obj {
+/** ECharts' mark for "no value here": the point is skipped, the line broken, no bar drawn. */
+export const NO_VALUE = '-'
+
+/** The series' data with withheld points (of the first series) and nulls as NO_VALUE. */
+function withoutMissing(series: unknown, index: number, withheld: ChartWithheld | null | undefined): unknown {
+  if (!isObj(series) || !Array.isArray(series.data)) return series
+  const hidden = index === 0 ? withheld?.points : undefined
+  const data = series.data.map((v, i) => (hidden?.[i] || v === null || v === undefined ? NO_VALUE : v))
+  return { ...series, data }
+}
+
+/** "东院区、心血管内科 少于5例，为保护患者隐私不显示" for the chart's subtitle (at most 3 names). */
+function withheldNote(option: Obj, withheld: ChartWithheld): string {
+  const axis = [option.xAxis, option.yAxis].find((a) => isObj(a) && a.type === 'category' && Array.isArray(a.data)) as Obj | undefined
+  const labels = (axis?.data as unknown[] | undefined) ?? []
+  const names = withheld.points.flatMap((hidden, i) => (hidden && labels[i] !== undefined ? [String(labels[i])] : []))
+  const hint = withheldHint(withheld.minCell)
+  if (!names.length) return hint
+  const shown = names.length > 3 ? `${names.slice(0, 3).join('、')}等 ${names.length} 项` : names.join('、')
+  return `${shown} ${hint}`
+}
+
+/**
+ * A copy of `option` with rotated labels on long category axes, rounded tooltip values, and no
+ * bar or point for a missing or withheld value (`withheld`: points of the first series).
+ */
+export function prepareOption(option: Obj, withheld?: ChartWithheld | null): Obj {
   const out: Obj = { ...option }
   if (Array.isArray(out.xAxis)) out.xAxis = out.xAxis.map(withRotatedLabels)
   else if (out.xAxis !== undefined) out.xAxis = withRotatedLabels(out.xAxis)
+  if (Array.isArray(out.series)) out.series = out.series.map((s, i) => withoutMissing(s, i, withheld))
+  else if (out.series !== undefined) out.series = withoutMissing(out.series, 0, withheld)
+  const hidden = withheld?.points.some(Boolean) ? withheld : null
+  if (hidden && isObj(out.title)) {
+    const sub = typeof out.title.subtext === 'string' && out.title.subtext ? `${out.title.subtext}；` : ''
+    out.title = { ...out.title, subtext: `${sub}${withheldNote(out, hidden)}` }
+  }
   // the API sends unrounded floats (36.45222610484559); the tooltip shows them at 2 decimals, with
   // the unit the value axis is named by (a bar's 65.24 alone does not say % or 元)
   if (isObj(out.tooltip) && !('valueFormatter' in out.tooltip)) {
     const unit = valueUnit(out)
     out.tooltip = {
       ...out.tooltip,
-      valueFormatter: (v: unknown) =>
-        typeof v === 'number' ? withUnit(formatNumber(v, Number.isInteger(v) ? 0 : 2), unit) : String(v ?? '—'),
+      valueFormatter: (v: unknown, dataIndex?: number) => {
+        if (hidden && typeof dataIndex === 'number' && hidden.points[dataIndex]) {
+          return `${withheldText(hidden.minCell)}（${withheldHint(hidden.minCell)}）`
+        }
+        if (typeof v === 'number') return withUnit(formatNumber(v, Number.isInteger(v) ? 0 : 2), unit)
+        return v === null || v === undefined || v === NO_VALUE ? '—' : String(v)
+      },
     }
   }
   return out

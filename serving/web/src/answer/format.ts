@@ -42,6 +42,21 @@ export function formatCell(value: string | number | null | undefined, precision?
   return formatNumber(value, Number.isInteger(value) ? 0 : 2)
 }
 
+// ---- withheld small cells: the server sends no value for a cell resting on fewer than min_cell
+// visits or stays (a 死亡率 of 1/1 for one doctor names one patient); it is shown as "<5" -----------
+
+/** The server's default min_cell, for a row marked suppressed by a result that did not say its k. */
+export const DEFAULT_MIN_CELL = 5
+
+const cellK = (minCell: number | null | undefined) =>
+  typeof minCell === 'number' && Number.isFinite(minCell) && minCell > 0 ? Math.round(minCell) : DEFAULT_MIN_CELL
+
+/** "<5": what a withheld cell shows in place of its value. */
+export const withheldText = (minCell?: number | null) => `<${cellK(minCell)}`
+
+/** The tooltip of a withheld cell: "少于5例，为保护患者隐私不显示". */
+export const withheldHint = (minCell?: number | null) => `少于${cellK(minCell)}例，为保护患者隐私不显示`
+
 /** "2023-01-01 至 2023-09-08" (one day: just the day). */
 export function formatPeriod(start: string | null | undefined, end: string | null | undefined): string {
   if (!start && !end) return EMPTY

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { ApiError } from './http'
-import { deleteConversation, exportUrl, listConversations, listDimension, renameConversation, streamChat } from './client'
+import { ApiError, setCsrfToken, setUnauthorizedHandler } from './http'
+import { deleteConversation, exportUrl, getMe, listConversations, listDimension, login, renameConversation, streamChat } from './client'
 import { byteChunks, fakeStream, jsonResponse, sseFrame, stubFetch } from './testing'
 import type { ChatResponse } from './types'
 
@@ -177,5 +177,61 @@ describe('conversation and dimension endpoints', () => {
     const body = { error: { message: '会话不存在', type: 'not_found', param: null, valid: [], suggestions: [] } }
     vi.stubGlobal('fetch', stubFetch(() => jsonResponse(body, 404)).fetch)
     await expect(deleteConversation('gone')).rejects.toMatchObject({ status: 404, message: '会话不存在' })
+  })
+})
+
+describe('the session on each request', () => {
+  afterEach(() => {
+    setCsrfToken(null)
+    setUnauthorizedHandler(null)
+    document.cookie = 'opsbrain_csrf=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/'
+  })
+
+  it('sends the cookie and, on a change only, the CSRF token (the cookie wins over the login answer)', async () => {
+    const { fetch, calls } = stubFetch(({ method }) => (method === 'DELETE' ? new Response(null, { status: 204 }) : jsonResponse([])))
+    vi.stubGlobal('fetch', fetch)
+    await deleteConversation('x')
+    setCsrfToken('from-login')
+    await listConversations()
+    await deleteConversation('x')
+    document.cookie = 'opsbrain_csrf=from%20cookie; path=/'
+    await deleteConversation('x')
+    expect(calls.map((c) => [c.method, c.credentials, c.headers.get('X-CSRF-Token')])).toEqual([
+      ['DELETE', 'same-origin', null],
+      ['GET', 'same-origin', null],
+      ['DELETE', 'same-origin', 'from-login'],
+      ['DELETE', 'same-origin', 'from cookie'],
+    ])
+  })
+
+  it('reports a 401 to the session, except from the sign-in calls themselves', async () => {
+    const heard: string[] = []
+    setUnauthorizedHandler((e) => heard.push(e.type))
+    const body = (type: string) => ({ error: { message: '登录已过期，请重新登录', type } })
+    vi.stubGlobal('fetch', stubFetch(({ url }) => jsonResponse(body(url.includes('/auth/') ? 'invalid_credentials' : 'session_expired'), 401)).fetch)
+    await expect(login('ops', 'bad')).rejects.toMatchObject({ status: 401, type: 'invalid_credentials' })
+    await expect(getMe()).rejects.toMatchObject({ status: 401 })
+    expect(heard).toEqual([])
+    await expect(listConversations()).rejects.toMatchObject({ status: 401 })
+    await expect(streamChat({ question: 'q' })).rejects.toMatchObject({ status: 401, type: 'session_expired' })
+    expect(heard).toEqual(['session_expired', 'session_expired'])
+  })
+
+  it('sends the CSRF token with the streamed chat request', async () => {
+    setCsrfToken('tok')
+    const { fetch, calls } = stubFetch(() => ({ fake: fakeStream([STREAM]) }))
+    vi.stubGlobal('fetch', fetch)
+    await streamChat({ question: 'q' })
+    expect(calls[0].headers.get('X-CSRF-Token')).toBe('tok')
+    expect(calls[0].headers.get('Accept')).toBe('text/event-stream')
+    expect(calls[0].credentials).toBe('same-origin')
+  })
+
+  it('keeps the Retry-After of a 429', async () => {
+    vi.stubGlobal(
+      'fetch',
+      stubFetch(() => new Response('{"error":{"message":"稍后再试","type":"rate_limited"}}', { status: 429, headers: { 'Retry-After': '12' } })).fetch,
+    )
+    await expect(login('a', 'b')).rejects.toMatchObject({ status: 429, retryAfterS: 12, message: '稍后再试' })
   })
 })

@@ -1,9 +1,21 @@
 // Typed functions for the public API the chat page uses (docs/api.md), and the streaming chat
 // request. Everything goes through http.ts or, for the stream, through the same error shape.
-import { API, ApiError, deleteJSON, errorFrom, getJSON, patchJSON, postJSON, queryString } from './http'
+import {
+  API,
+  ApiError,
+  apiHeaders,
+  deleteJSON,
+  errorFrom,
+  getJSON,
+  patchJSON,
+  postJSON,
+  queryString,
+  reportUnauthorized,
+} from './http'
 import { SseParser, type SseEvent } from './sse'
 import type {
   ApiErrorBody,
+  AuthUser,
   ChatRequest,
   ChatResponse,
   Conversation,
@@ -15,6 +27,7 @@ import type {
   IndicatorDetail,
   IndicatorQuery,
   IndicatorSummary,
+  LoginResponse,
   Plan,
   QueryResult,
   ToolResult,
@@ -95,7 +108,8 @@ export async function streamChat(
     try {
       response = await fetch(`${API}/chat/stream`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream' },
+        credentials: 'same-origin',
+        headers: apiHeaders('POST', { 'Content-Type': 'application/json', Accept: 'text/event-stream' }),
         body: JSON.stringify(chatBody(body)),
         signal: controller.signal,
       })
@@ -103,7 +117,11 @@ export async function streamChat(
       if (timedOut || signal?.aborted) throw failure(err)
       throw new ApiError('无法连接服务器，请检查网络或联系信息科', 0, 'network')
     }
-    if (!response.ok) throw await errorFrom(response)
+    if (!response.ok) {
+      const error = await errorFrom(response)
+      reportUnauthorized('/chat/stream', error)
+      throw error
+    }
     if (!response.body) throw new ApiError('浏览器不支持流式读取，请更换浏览器后重试', 0, 'unsupported')
 
     const reader = response.body.getReader()
@@ -165,6 +183,15 @@ function dispatch(event: SseEvent, handlers: StreamHandlers, status: number): Ch
       return null // an event this page does not know yet: ignored, for forward compatibility
   }
 }
+
+// --- sign-in (the session cookie is HttpOnly: the page only ever sees the CSRF token) -----------
+
+export const getMe = () => getJSON<AuthUser>('/auth/me')
+
+export const login = (username: string, password: string) =>
+  postJSON<LoginResponse>('/auth/login', { username, password })
+
+export const logout = () => postJSON<void>('/auth/logout', {})
 
 // --- conversations ----------------------------------------------------------------------------
 

@@ -1,9 +1,71 @@
 // The one place the page talks HTTP: JSON in and out, a timeout, and the API's error shape turned
-// into an ApiError whose message a user can read.
+// into an ApiError whose message a user can read. Every request carries the session cookie
+// (credentials: same-origin) and, on a method that changes something, the CSRF token; a 401 from
+// anything but the sign-in calls themselves tells the session (auth/session.ts) to ask again.
 import type { ApiErrorBody } from './types'
 
 export const API = '/api/v1'
 export const DEFAULT_TIMEOUT_MS = 60_000
+
+// --- session: CSRF token and the "signed out" signal ------------------------------------------
+
+export const CSRF_COOKIE = 'opsbrain_csrf'
+export const CSRF_HEADER = 'X-CSRF-Token'
+const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS']
+
+let csrfFromLogin: string | null = null
+
+/** The token of the login response; null forgets it (after 退出登录). */
+export function setCsrfToken(token: string | null): void {
+  csrfFromLogin = token
+}
+
+/** The cookie the server set (it survives a reload); else the token the login response carried. */
+export function csrfToken(): string | null {
+  for (const part of document.cookie ? document.cookie.split(';') : []) {
+    const eq = part.indexOf('=')
+    if (eq > 0 && part.slice(0, eq).trim() === CSRF_COOKIE) {
+      const value = part.slice(eq + 1).trim()
+      if (value) {
+        try {
+          return decodeURIComponent(value)
+        } catch {
+          return value
+        }
+      }
+    }
+  }
+  return csrfFromLogin
+}
+
+/** The headers every API request carries: the CSRF token on POST/PATCH/DELETE, plus `extra`. */
+export function apiHeaders(method: string | undefined, extra: HeadersInit | undefined = {}): Headers {
+  const headers = new Headers(extra)
+  const token = csrfToken()
+  if (!SAFE_METHODS.includes((method ?? 'GET').toUpperCase()) && token && !headers.has(CSRF_HEADER)) {
+    headers.set(CSRF_HEADER, token)
+  }
+  return headers
+}
+
+type UnauthorizedHandler = (error: ApiError) => void
+let onUnauthorized: UnauthorizedHandler | null = null
+
+/** Who hears of a 401 (the session, which shows the sign-in form again); returns the undo. */
+export function setUnauthorizedHandler(handler: UnauthorizedHandler | null): () => void {
+  onUnauthorized = handler
+  return () => {
+    if (onUnauthorized === handler) onUnauthorized = null
+  }
+}
+
+/** The sign-in calls answer 401 for a wrong password or no session: their caller handles it. */
+const AUTH_PATHS = ['/auth/login', '/auth/me', '/auth/logout']
+
+/** Tells the session that the server no longer knows us (any 401 outside the sign-in calls). */
+export function reportUnauthorized(path: string, error: ApiError): void {
+  if (error.status === 401 && !AUTH_PATHS.some((p) => path.startsWith(p))) onUnauthorized?.(error)
+}
 
 export class ApiError extends Error {
   constructor(
@@ -12,6 +74,7 @@ export class ApiError extends Error {
     readonly type: string,
     readonly valid: string[] = [],
     readonly suggestions: string[] = [],
+    readonly retryAfterS: number | null = null, // 429: seconds the server asks us to wait
   ) {
     super(message)
     this.name = 'ApiError'
@@ -32,10 +95,13 @@ export async function send(path: string, init: RequestInit = {}, timeoutMs = DEF
   outer?.addEventListener('abort', () => controller.abort(outer.reason))
   let response: Response
   try {
+    const headers = apiHeaders(init.method, init.headers)
+    if (init.body && typeof init.body === 'string' && !headers.has('Content-Type')) headers.set('Content-Type', 'application/json')
     response = await fetch(API + path, {
       ...init,
+      credentials: 'same-origin',
       signal: controller.signal,
-      headers: init.body && typeof init.body === 'string' ? { 'Content-Type': 'application/json', ...init.headers } : init.headers,
+      headers,
     })
   } catch (err) {
     if (controller.signal.aborted && controller.signal.reason instanceof DOMException && controller.signal.reason.name === 'TimeoutError') {
@@ -46,17 +112,30 @@ export async function send(path: string, init: RequestInit = {}, timeoutMs = DEF
   } finally {
     clearTimeout(timer)
   }
-  if (!response.ok) throw await errorFrom(response)
+  if (!response.ok) {
+    const error = await errorFrom(response)
+    reportUnauthorized(path, error)
+    throw error
+  }
   return response
 }
 
 export async function errorFrom(response: Response): Promise<ApiError> {
+  const header = response.headers?.get('Retry-After') ?? null // seconds (an HTTP date is not used here)
+  const retry = header === null || header.trim() === '' ? NaN : Number(header)
+  const retryAfterS = Number.isFinite(retry) && retry >= 0 ? Math.ceil(retry) : null
   try {
     const body = (await response.json()) as ApiErrorBody
     const e = body.error
-    return new ApiError(e.message, response.status, e.type, e.valid ?? [], e.suggestions ?? [])
+    return new ApiError(e.message, response.status, e.type, e.valid ?? [], e.suggestions ?? [], retryAfterS)
   } catch {
-    return new ApiError(`服务器错误（HTTP ${response.status}），请稍后重试`, response.status, 'http_error')
+    const fallback: Record<number, [string, string]> = {
+      401: ['登录已过期，请重新登录', 'not_authenticated'],
+      403: ['没有权限访问这些数据', 'forbidden'],
+      429: ['尝试次数过多，请稍后再试', 'rate_limited'],
+    }
+    const [message, type] = fallback[response.status] ?? [`服务器错误（HTTP ${response.status}），请稍后重试`, 'http_error']
+    return new ApiError(message, response.status, type, [], [], retryAfterS)
   }
 }
 

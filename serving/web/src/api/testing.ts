@@ -61,6 +61,8 @@ export interface Call {
   url: string
   method: string
   body: unknown
+  headers: Headers
+  credentials: RequestCredentials | undefined
 }
 
 /**
@@ -74,6 +76,8 @@ export function stubFetch(route: (call: Call) => Response | { fake: FakeStream }
       url: String(input),
       method: init.method ?? 'GET',
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
+      headers: new Headers(init.headers),
+      credentials: init.credentials,
     }
     calls.push(call)
     if (init.signal?.aborted) throw new DOMException('aborted', 'AbortError')

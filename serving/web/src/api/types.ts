@@ -50,6 +50,7 @@ export interface Comparison {
   change: number | null // what to report: percentage points for % indicators, else percent
   change_unit: string // 百分点 | %
   note: string
+  suppressed?: boolean // the comparison period rests on fewer cases than min_cell: value and change withheld
 }
 
 export interface Row {
@@ -62,6 +63,8 @@ export interface Row {
   comparisons: Record<string, Comparison>
   rank: number | null
   partial: boolean // a time bucket cut short by the period or the data (2023 to 09-08)
+  /** fewer visits or stays than the result's min_cell: value, numerator, denominator are null */
+  suppressed?: boolean
 }
 
 /** A target value of an indicator (national or the hospital's own), with where it comes from. */
@@ -119,6 +122,10 @@ export interface QueryResult {
   data_start: string
   results: IndicatorResult[]
   elapsed_ms: number
+  /** cells resting on fewer cases are withheld (shown as "<5"); 0 or absent: none are */
+  min_cell?: number
+  /** the caller's data scope the figures are limited to, in words: 全院, 心血管内科 */
+  scope?: string
 }
 
 export interface Citation {
@@ -327,4 +334,20 @@ export interface Health {
   index: HealthComponent
   planner: HealthComponent
   synthetic: boolean
+}
+
+/** GET /api/v1/auth/me: who is signed in, and what they may see. */
+export interface AuthUser {
+  name: string
+  role: string
+  role_label: string // 运营管理部
+  scope: string // data scope in words: 全院, 心血管内科
+  capabilities: string[]
+  method: string // session | …
+}
+
+/** POST /api/v1/auth/login */
+export interface LoginResponse {
+  user: AuthUser
+  csrf_token: string
 }

@@ -1,6 +1,7 @@
 // The indicator browser's pure helpers (trend period, chart option, the question handed to the
 // chat); its requests are in api/client.ts with the page's others.
-import type { IndicatorQuery, IndicatorResult, Target } from '../api/types'
+import type { IndicatorQuery, IndicatorResult, Row, Target } from '../api/types'
+import type { ChartWithheld } from '../answer/figures'
 
 const pad = (n: number) => String(n).padStart(2, '0')
 
@@ -40,7 +41,7 @@ export function isPartialMonth(month: string, end: string): boolean {
  * 8 days next to full months would otherwise read as a collapse.
  */
 export function trendOption(ind: IndicatorResult): Record<string, unknown> {
-  const rows = [...ind.rows].sort((a, b) => (a.keys.month ?? a.start).localeCompare(b.keys.month ?? b.start))
+  const rows = trendRows(ind)
   const title = ind.unit ? `${ind.name}（${ind.unit}）近 12 个月` : `${ind.name} 近 12 个月`
   const months = rows.map((r) => r.keys.month ?? r.start.slice(0, 7))
   const partial = rows.map((r, i) => isPartialMonth(months[i], r.end))
@@ -59,6 +60,16 @@ export function trendOption(ind: IndicatorResult): Record<string, unknown> {
     yAxis: { type: 'value', name: ind.unit, scale: true },
     series: [{ type: 'line', name: ind.name, data: rows.map((r) => r.value), connectNulls: false, smooth: false }],
   }
+}
+
+/** The trend's rows in month order, as the chart draws them. */
+export const trendRows = (ind: IndicatorResult): Row[] =>
+  [...ind.rows].sort((a, b) => (a.keys.month ?? a.start).localeCompare(b.keys.month ?? b.start))
+
+/** The months the server withheld (fewer than min_cell cases), in the chart's order; null if none. */
+export function trendWithheld(ind: IndicatorResult, minCell: number | undefined): ChartWithheld | null {
+  const points = trendRows(ind).map((r) => !!r.suppressed)
+  return points.some(Boolean) ? { minCell, points } : null
 }
 
 /** What "在对话中提问" asks. */
